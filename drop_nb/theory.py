@@ -7,12 +7,12 @@ __all__ = ['class_risks', 'average_risk', 'average_optimal_threshold', 'worst_cl
            'proxy_class_densities', 'empirical_risk', 'erm_threshold', 'random_prune', 'ssp_prune',
            'kept_class_densities', 'sample_toy', 'toy_pruning_experiment', 'risk_ratio_vs_optimal', 'demo']
 
-# %% ../nbs/00_theory.ipynb #96b21268
+# %% ../nbs/00_theory.ipynb #0fc479a0
 import warnings
 import numpy as np
 from scipy.special import ndtr, log_ndtr
 
-# %% ../nbs/00_theory.ipynb #ff70cceb
+# %% ../nbs/00_theory.ipynb #1d133fe4
 def _pair(v, name:str, positive:bool=False)->np.ndarray:
     "Validate `v` as two finite numbers (class 0, class 1), optionally strictly positive."
     a = np.asarray(v, dtype=float)
@@ -37,7 +37,7 @@ def _check_ordered(mu:np.ndarray):
         raise ValueError(f"`mu` must satisfy mu0 < mu1 (class 1 on the right of the rule 1[x > t]), got {tuple(mu)}; "
                          "swap the class labels")
 
-# %% ../nbs/00_theory.ipynb #6f065771
+# %% ../nbs/00_theory.ipynb #3c5919d3
 def class_risks(t, # threshold(s); the rule predicts class 1 when x > t (±inf allowed)
                 mu, # class means (mu0, mu1)
                 sigma, # class standard deviations (sigma0, sigma1), both > 0
@@ -57,7 +57,7 @@ def average_risk(t, # threshold(s)
     r0, r1 = class_risks(t, mu, sigma)
     return phi[0] * r0 + phi[1] * r1
 
-# %% ../nbs/00_theory.ipynb #1802960d
+# %% ../nbs/00_theory.ipynb #bf61927b
 def _t_star_parts(mu, sigma, phi):
     "Validated arrays and the pieces (a, b, c, D) of the stationarity quadratic a t^2 - 2 b t + c = 0."
     mu, sigma, phi = _pair(mu, 'mu'), _pair(sigma, 'sigma', positive=True), _check_phi(phi)
@@ -86,7 +86,7 @@ def average_optimal_threshold(mu, # class means (mu0, mu1) with mu0 < mu1
                       f"lower risk {phi.min():.4g} (the paper's technical assumption fails for phi={tuple(phi)})")
     return float(t)
 
-# %% ../nbs/00_theory.ipynb #58101211
+# %% ../nbs/00_theory.ipynb #a1b5131a
 def worst_class_optimal_threshold(mu, # class means (mu0, mu1)
                                   sigma, # class standard deviations (sigma0, sigma1), both > 0
                                  )->float:
@@ -94,14 +94,16 @@ def worst_class_optimal_threshold(mu, # class means (mu0, mu1)
     mu, sigma = _pair(mu, 'mu'), _pair(sigma, 'sigma', positive=True)
     return float((mu[0] * sigma[1] + mu[1] * sigma[0]) / (sigma[0] + sigma[1]))
 
-# %% ../nbs/00_theory.ipynb #a291c1f6
+# %% ../nbs/00_theory.ipynb #de2e2637
 def _check_density(density)->float:
+    "Validate a dataset density: a fraction in [0, 1]."
     d = float(density)
     if not 0 <= d <= 1:
         raise ValueError(f"`density` must be the kept fraction of the dataset in [0, 1], got {density!r}; e.g. 0.5 keeps half")
     return d
 
 def _check_sizes(class_sizes)->np.ndarray:
+    "Validate class counts: two positive numbers."
     n = np.asarray(class_sizes, dtype=float)
     if n.shape != (2,) or not np.all(np.isfinite(n)) or np.any(n <= 0):
         raise ValueError(f"`class_sizes` must be two positive class counts (N0, N1), got {class_sizes!r}")
@@ -137,8 +139,9 @@ def proxy_class_densities(density:float, # dataset density d in [0, 1]
     t = average_optimal_threshold(mu, sigma, n / n.sum())
     return _water_fill(np.array(class_risks(t, mu, sigma), dtype=float), n, d)
 
-# %% ../nbs/00_theory.ipynb #ff04b714
+# %% ../nbs/00_theory.ipynb #608df9bb
 def _check_xy(x, y):
+    "Validate a 1-D sample `x` with binary labels `y`."
     x, y = np.asarray(x, dtype=float), np.asarray(y)
     if x.ndim != 1 or x.shape != y.shape or len(x) == 0 or not np.all(np.isfinite(x)):
         raise ValueError(f"`x` and `y` must be 1-D, non-empty, the same length and finite, got shapes {x.shape} and {y.shape}")
@@ -170,13 +173,15 @@ def erm_threshold(x, # 1-D sample
     i = best[(len(best) - 1) // 2]
     return -np.inf if i == 0 else np.inf if i == n else float((xs[i-1] + xs[i]) / 2)
 
-# %% ../nbs/00_theory.ipynb #7bd9994b
+# %% ../nbs/00_theory.ipynb #9f833f1d
 def random_prune(y, # binary labels (0/1) of the sample
                  densities, # class densities (d0, d1) in [0, 1]: fraction of each class kept
                  seed=None, # seed or np.random.Generator
                 )->np.ndarray:
     "Sorted indices keeping round(d_k N_k) uniformly random samples of each class k."
     y, rng = np.asarray(y), np.random.default_rng(seed)
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("`y` must hold binary labels 0 or 1; map your classes to 0 (left) and 1 (right)")
     d = _pair(densities, 'densities')
     if np.any(d < 0) or np.any(d > 1):
         raise ValueError(f"`densities` must be two class densities in [0, 1], got {densities!r}; e.g. (0.3, 0.7)")
@@ -214,7 +219,7 @@ def sample_toy(n:int, # number of points
     y = (rng.random(n) < phi[1]).astype(int)
     return rng.normal(mu[y], sigma[y]), y
 
-# %% ../nbs/00_theory.ipynb #9081f338
+# %% ../nbs/00_theory.ipynb #4e46607b
 def toy_pruning_experiment(n_datasets:int=10, # number of independent datasets
                            n:int=400, # points per dataset
                            density:float=0.5, # dataset density after pruning
@@ -223,7 +228,7 @@ def toy_pruning_experiment(n_datasets:int=10, # number of independent datasets
                            phi=(0.5, 0.5), # class priors
                            seed:int=0, # seed of the whole experiment
                           )->dict:
-    "ERM thresholds and kept points of the paper's three toy pruning procedures (plus no pruning)."
+    "Per procedure ('full', 'drop', 'ssp', 'ssp_ratios'): ERM thresholds `t` and the pooled kept points `x`, `y`."
     rng = np.random.default_rng(seed)
     out = {k: dict(t=[], x=[], y=[]) for k in ('full', 'drop', 'ssp', 'ssp_ratios')}
     for _ in range(n_datasets):
@@ -236,7 +241,7 @@ def toy_pruning_experiment(n_datasets:int=10, # number of independent datasets
             out[k]['t'].append(erm_threshold(x[idx], y[idx])); out[k]['x'].append(x[idx]); out[k]['y'].append(y[idx])
     return {k: dict(t=np.array(v['t']), x=np.concatenate(v['x']), y=np.concatenate(v['y'])) for k, v in out.items()}
 
-# %% ../nbs/00_theory.ipynb #9e1f5079
+# %% ../nbs/00_theory.ipynb #efcd7634
 def risk_ratio_vs_optimal(mu, # class means (mu0, mu1) with mu0 < mu1
                           sigma, # class standard deviations, both > 0
                           phi, # class priors in (0, 1) summing to 1
@@ -249,7 +254,7 @@ def risk_ratio_vs_optimal(mu, # class means (mu0, mu1) with mu0 < mu1
     u0, u1 = (t - mu[0]) / sigma[0], (mu[1] - t) / sigma[1]
     return float(log_ndtr(-u1) - log_ndtr(-u0)), float(np.log(phi[0] * sigma[1] / (phi[1] * sigma[0])))
 
-# %% ../nbs/00_theory.ipynb #7ea398c0
+# %% ../nbs/00_theory.ipynb #00115a51
 def demo():
     "Print the toy model's optimal thresholds, class risks and the three pruning procedures' mean ERM thresholds."
     mu, sigma, phi = (-1., 1.), (0.5, 1.), (0.5, 0.5)
@@ -260,7 +265,7 @@ def demo():
     print(f"{'DRoP densities at d = 50%':>26}: {np.round(drop_class_densities(0.5, (200, 200), sigma), 3)}")
     for k, v in toy_pruning_experiment(seed=0).items():
         r0, r1 = class_risks(v['t'].mean(), mu, sigma)
-        print(f"{'ERM after ' + k:>26}: t = {v['t'].mean():+.3f}  R0 = {r0:.1%}  R1 = {r1:.1%}")
+        print(f"{'mean ERM after ' + k:>26}: t = {v['t'].mean():+.3f}  R0 = {r0:.1%}  R1 = {r1:.1%}")
 
-# %% ../nbs/00_theory.ipynb #7eca85a0
+# %% ../nbs/00_theory.ipynb #f5ace236
 if __name__ == "__main__": demo()
