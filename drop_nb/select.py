@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['QUOTAS', 'check_labels', 'class_sizes', 'kept_densities', 'select_within', 'select_global', 'class_counts', 'prune']
 
-# %% ../nbs/02_select.ipynb #41cbf823
+# %% ../nbs/02_select.ipynb #4f4d476a
 import numpy as np
 from .quotas import (to_numpy, check_density, check_recalls, drop_quotas, proportional_quotas,
                             strategyq_quotas, authors_quotas, quota_counts)
 
-# %% ../nbs/02_select.ipynb #33fc485a
+# %% ../nbs/02_select.ipynb #8b1474d3
 def check_labels(labels, # class label of every training sample
                  n_classes:int|None=None, # number of classes K; default: max(labels) + 1
                 )->tuple: # (labels as an int64 array, K)
@@ -42,7 +42,7 @@ def kept_densities(labels, # class label of every training sample
     N, k = np.bincount(y, minlength=K), np.bincount(y[to_numpy(keep).astype(np.int64)], minlength=K)
     return np.divide(k, N, out=np.zeros(K), where=N > 0)
 
-# %% ../nbs/02_select.ipynb #3f9f9547
+# %% ../nbs/02_select.ipynb #4d981f6c
 _WITHIN = ('random', 'top', 'bottom')
 
 def _rng(seed): return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -57,21 +57,31 @@ def _mask_to_idx(take, n):
     m = np.zeros(n, bool); m[take] = True
     return np.flatnonzero(m).astype(np.int64)
 
+def _shuffle_ties(o, key, rng):
+    "Reorder `o` (sorted by `key`) at random inside each run of equal keys."
+    k = key[o]
+    tie = np.flatnonzero(k[1:] == k[:-1])
+    if len(tie) == 0: return o
+    m = np.zeros(len(o), bool); m[tie] = True; m[tie + 1] = True
+    pos = np.flatnonzero(m)                                  # sorted positions that belong to a run of ties
+    run = np.cumsum(np.r_[True, k[pos[1:]] != k[pos[:-1]]])   # equal keys are contiguous, so runs are equal-key stretches
+    o = o.copy(); o[pos] = o[pos][np.lexsort((rng.random(len(pos)), run))]
+    return o
+
 def _order(n, rng, scores=None, within='random'):
-    "Indices 0..n-1 shuffled, then (if scoring) sorted hardest first ('top') or easiest first ('bottom')."
-    perm = rng.permutation(n)
-    if within == 'random': return perm
-    s = scores[perm]
-    return perm[np.argsort(-s if within == 'top' else s)]
+    "A permutation of 0..n-1: uniform ('random'), or by score hardest first ('top') / easiest first ('bottom'), ties at random."
+    if within == 'random': return rng.permutation(n)
+    key = -scores if within == 'top' else scores
+    return _shuffle_ties(np.argsort(key), key, rng)
 
 def _select_within(y, K, c, s, within, rng):
     N = np.bincount(y, minlength=K)
     order = _order(len(y), rng, s, within)
-    lab = y[order].astype(np.uint16) if K <= 2**16 else y[order]
-    grouped = order[np.argsort(lab, kind='stable')]     # classes in contiguous blocks, shuffled (or by score) inside
-    yg = y[grouped]
-    pos = np.arange(len(y)) - (np.cumsum(N) - N)[yg]    # rank of each sample inside its class block
-    return _mask_to_idx(grouped[pos < c[yg]], len(y))
+    yk = y.astype(np.uint16) if K <= 2**16 else y            # 16-bit labels sort with a linear-time radix sort
+    grouped = np.argsort(yk[order], kind='stable')          # classes in contiguous blocks, shuffled (or by score) inside
+    start, n = np.cumsum(N) - N, int(c.sum())
+    first = np.arange(n) + np.repeat(start - (np.cumsum(c) - c), c)   # positions of the first c[k] of each block
+    return _mask_to_idx(order[grouped[first]], len(y))
 
 def select_within(labels, # class label of every training sample
                   counts, # how many samples to keep from each class (e.g. from `quota_counts`)
@@ -90,7 +100,7 @@ def select_within(labels, # class label of every training sample
     s = None if scores is None else _check_scores(scores, len(y))
     return _select_within(y, K, c.astype(np.int64), s, within, _rng(seed))
 
-# %% ../nbs/02_select.ipynb #1adb4e3f
+# %% ../nbs/02_select.ipynb #910685c0
 def select_global(n_samples:int, # size N of the dataset
                   n:int, # how many samples to keep
                   scores=None, # per-sample scores, higher = harder; needed for within='top' or 'bottom'
@@ -105,11 +115,14 @@ def select_global(n_samples:int, # size N of the dataset
     if scores is None: raise ValueError(f"within={within!r} needs scores (one per sample); pass scores or use within='random'")
     s = _check_scores(scores, n_samples)
     if n in (0, n_samples): return np.arange(n, dtype=np.int64)
-    perm = rng.permutation(n_samples)
-    key = -s[perm] if within == 'top' else s[perm]
-    return _mask_to_idx(perm[np.argpartition(key, n - 1)[:n]], n_samples)
+    key = -s if within == 'top' else s
+    v = np.partition(key, n - 1)[n - 1]                    # the n-th best score
+    keep = key < v
+    tied = np.flatnonzero(key == v)                         # ties at the cut: a random subset of them
+    keep[rng.choice(tied, size=n - int(keep.sum()), replace=False)] = True
+    return np.flatnonzero(keep).astype(np.int64)
 
-# %% ../nbs/02_select.ipynb #ca5ca0e4
+# %% ../nbs/02_select.ipynb #f874d300
 QUOTAS = ('drop', 'proportional', 'strategyq', 'authors', None)
 
 def _class_counts(y, K, d, recalls, quota, kept):
