@@ -6,12 +6,12 @@
 __all__ = ['class_accuracy', 'worst_class', 'max_min_gap', 'class_std', 'class_summary', 'class_report', 'group_accuracy',
            'group_proportions', 'group_report', 'density_accuracy_corr', 'cdbw_weights']
 
-# %% ../nbs/03_metrics.ipynb #986be654
+# %% ../nbs/03_metrics.ipynb #4431af93
 import numpy as np
-from .quotas import to_numpy, check_recalls, check_sizes
+from .quotas import to_numpy, check_recalls
 from .select import check_labels
 
-# %% ../nbs/03_metrics.ipynb #3ec26b4a
+# %% ../nbs/03_metrics.ipynb #72dcf8b3
 def _preds_targets(preds, targets, n_classes=None):
     p, (t, K) = to_numpy(preds), check_labels(targets, n_classes)
     if p.ndim == 2:
@@ -30,7 +30,7 @@ def class_accuracy(preds, # predicted class ids (N,) or per-class scores (N, K)
     hit = np.bincount(t[p == t], minlength=K)
     return np.divide(hit, n, out=np.full(K, np.nan), where=n > 0)
 
-# %% ../nbs/03_metrics.ipynb #d8b1a0b1
+# %% ../nbs/03_metrics.ipynb #1a205127
 def _valid(acc):
     a = to_numpy(acc).astype(float)
     a = a[~np.isnan(a)]
@@ -66,7 +66,7 @@ def class_report(preds, # predicted class ids (N,) or per-class scores (N, K)
     p, t, K = _preds_targets(preds, targets, n_classes)
     return dict(acc=float((p == t).mean()), **class_summary(class_accuracy(p, t, K)))
 
-# %% ../nbs/03_metrics.ipynb #07159108
+# %% ../nbs/03_metrics.ipynb #f9e6cfac
 def group_accuracy(preds, # predicted class ids (N,) or per-class scores (N, K)
                    targets, # true class ids (N,)
                    groups, # group id of every sample (N,), in 0..G-1
@@ -106,7 +106,7 @@ def group_report(preds, # predicted class ids (N,) or per-class scores (N, K)
     res['group_acc'] = ga
     return res
 
-# %% ../nbs/03_metrics.ipynb #fe131160
+# %% ../nbs/03_metrics.ipynb #97c85064
 def _rank(a):
     "Average ranks (ties share their mean rank)."
     o = np.argsort(a, kind='stable'); r = np.empty(len(a)); r[o] = np.arange(len(a))
@@ -127,7 +127,7 @@ def density_accuracy_corr(densities, # per-class density after pruning
     if len(d) < 2 or d.std() == 0 or a.std() == 0: return float('nan')
     return float(np.corrcoef(d, a)[0, 1])
 
-# %% ../nbs/03_metrics.ipynb #b6e1ee16
+# %% ../nbs/03_metrics.ipynb #f8d06775
 def cdbw_weights(recalls=None, # per-class validation recalls in [0, 1]; None: uniform weights
                  tau:float=1., # the exponent on difficulty (1 in the paper)
                  n_classes:int|None=None, # number of classes, needed when recalls is None

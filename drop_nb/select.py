@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['QUOTAS', 'check_labels', 'class_sizes', 'kept_densities', 'select_within', 'select_global', 'class_counts', 'prune']
 
-# %% ../nbs/02_select.ipynb #4f4d476a
+# %% ../nbs/02_select.ipynb #e863b7e9
 import numpy as np
-from .quotas import (to_numpy, check_density, check_recalls, drop_quotas, proportional_quotas,
-                            strategyq_quotas, authors_quotas, quota_counts)
+from .quotas import (
+    to_numpy, check_density, drop_quotas, proportional_quotas, strategyq_quotas, authors_quotas, quota_counts)
 
-# %% ../nbs/02_select.ipynb #8b1474d3
+# %% ../nbs/02_select.ipynb #b04ca0ba
 def check_labels(labels, # class label of every training sample
                  n_classes:int|None=None, # number of classes K; default: max(labels) + 1
                 )->tuple: # (labels as an int64 array, K)
@@ -20,7 +20,7 @@ def check_labels(labels, # class label of every training sample
     if len(y) == 0: raise ValueError("labels is empty: an empty dataset has nothing to prune; pass the labels of the training set")
     if not np.issubdtype(y.dtype, np.integer):
         if not (np.isfinite(y).all() and (y == np.round(y)).all()): raise ValueError(f"labels must be integer class ids in 0..K-1, got dtype {y.dtype} with non-integer values")
-    y = y.astype(np.int64)
+    y = y.astype(np.int64, copy=False)
     K = int(y.max()) + 1 if n_classes is None else int(n_classes)
     if y.min() < 0 or y.max() >= K:
         raise ValueError(f"labels must be in 0..{K - 1} (K = {K} classes), got values in {y.min()}..{y.max()}; pass n_classes=K or relabel to 0..K-1")
@@ -42,13 +42,13 @@ def kept_densities(labels, # class label of every training sample
     N, k = np.bincount(y, minlength=K), np.bincount(y[to_numpy(keep).astype(np.int64)], minlength=K)
     return np.divide(k, N, out=np.zeros(K), where=N > 0)
 
-# %% ../nbs/02_select.ipynb #4d981f6c
+# %% ../nbs/02_select.ipynb #1fae9e44
 _WITHIN = ('random', 'top', 'bottom')
 
 def _rng(seed): return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 def _check_scores(scores, n):
-    s = to_numpy(scores).astype(float)
+    s = to_numpy(scores).astype(float, copy=False)
     if s.shape != (n,): raise ValueError(f"lengths disagree: scores has shape {s.shape} but labels has {n} samples; pass one score per sample")
     if np.isnan(s).any(): raise ValueError(f"scores must be numbers, not NaN ({int(np.isnan(s).sum())} NaN); fill or drop them first")
     return s
@@ -100,7 +100,7 @@ def select_within(labels, # class label of every training sample
     s = None if scores is None else _check_scores(scores, len(y))
     return _select_within(y, K, c.astype(np.int64), s, within, _rng(seed))
 
-# %% ../nbs/02_select.ipynb #910685c0
+# %% ../nbs/02_select.ipynb #3e3435bb
 def select_global(n_samples:int, # size N of the dataset
                   n:int, # how many samples to keep
                   scores=None, # per-sample scores, higher = harder; needed for within='top' or 'bottom'
@@ -111,7 +111,7 @@ def select_global(n_samples:int, # size N of the dataset
     if within not in _WITHIN: raise ValueError(f"within must be one of {_WITHIN}, got {within!r}")
     if int(n) != n or not 0 <= n <= n_samples: raise ValueError(f"n must be a whole number in [0, n_samples] = [0, {n_samples}], got {n!r}")
     n, rng = int(n), _rng(seed)
-    if within == 'random': return np.sort(rng.choice(n_samples, size=n, replace=False)).astype(np.int64)
+    if within == 'random': return _mask_to_idx(rng.choice(n_samples, size=n, replace=False), n_samples)
     if scores is None: raise ValueError(f"within={within!r} needs scores (one per sample); pass scores or use within='random'")
     s = _check_scores(scores, n_samples)
     if n in (0, n_samples): return np.arange(n, dtype=np.int64)
@@ -122,7 +122,7 @@ def select_global(n_samples:int, # size N of the dataset
     keep[rng.choice(tied, size=n - int(keep.sum()), replace=False)] = True
     return np.flatnonzero(keep).astype(np.int64)
 
-# %% ../nbs/02_select.ipynb #f874d300
+# %% ../nbs/02_select.ipynb #cb8505fd
 QUOTAS = ('drop', 'proportional', 'strategyq', 'authors', None)
 
 def _class_counts(y, K, d, recalls, quota, kept):
