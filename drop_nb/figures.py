@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['LIST_COLS', 'ACC_COLS', 'METRIC_LABELS', 'REQUIRED_COLS', 'FAMILY_COLORS', 'FAMILY_ORDER', 'VARIANT_STYLES',
-           'ANCHORS', 'STYLE_RC', 'DPI', 'MissingRunsError', 'read_results', 'as_results', 'protocol_parts',
-           'family_color', 'protocol_style', 'protocol_order', 'set_style', 'figure_style', 'synthetic_results',
-           'select_runs', 'aggregate_runs', 'plot_accuracy_vs_density', 'class_density_table',
+           'ANCHORS', 'STYLE_RC', 'DPI', 'PLOT_KINDS', 'MissingRunsError', 'read_results', 'as_results',
+           'protocol_parts', 'family_color', 'protocol_style', 'protocol_order', 'set_style', 'figure_style',
+           'synthetic_results', 'select_runs', 'aggregate_runs', 'plot_accuracy_vs_density', 'class_density_table',
            'class_density_correlation', 'plot_class_densities', 'accuracy_table', 'format_accuracy_table',
            'plot_imbalance', 'plot_groups', 'plot_all']
 
-# %% ../nbs/09_figures.ipynb #0b45138f
+# %% ../nbs/09_figures.ipynb #a99756fe
 import json, re, warnings, zlib, hashlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +18,7 @@ import numpy as np, pandas as pd
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-# %% ../nbs/09_figures.ipynb #93d438a4
+# %% ../nbs/09_figures.ipynb #a0513936
 class MissingRunsError(ValueError):
     "The results table lacks the runs a figure or table needs."
 
@@ -55,7 +55,7 @@ def _read_json_files(files)->list:
         rows += [_flatten(r) for r in recs if isinstance(r, dict)]
     return rows
 
-# %% ../nbs/09_figures.ipynb #1232ace6
+# %% ../nbs/09_figures.ipynb #680f1857
 def read_results(path:str|Path, # a results directory (`<dir>/runs/*.json`), or a .json, .jsonl or .csv table
                 )->pd.DataFrame:
     "Read a results table from a results directory or a table file, one row per run."
@@ -76,7 +76,7 @@ def read_results(path:str|Path, # a results directory (`<dir>/runs/*.json`), or 
     if df.empty: raise MissingRunsError(f"path={str(p)!r} holds no runs")
     return _parse_lists(df)
 
-# %% ../nbs/09_figures.ipynb #f7814df0
+# %% ../nbs/09_figures.ipynb #8f524a9a
 REQUIRED_COLS = ('dataset', 'protocol', 'density', 'seed') # the columns every figure needs
 
 def as_results(results:pd.DataFrame|str|Path, # a results DataFrame, a results directory or a table file
@@ -100,11 +100,11 @@ def as_results(results:pd.DataFrame|str|Path, # a results DataFrame, a results d
                                  "fractions in [0, 1]; divide percentages by 100")
     return df
 
-# %% ../nbs/09_figures.ipynb #17ae355f
-FAMILY_COLORS = dict(zip(
-    ['EL2N', 'Forgetting', 'GraNd', 'Random', 'DynUnc', 'SSP', 'CCS', 'GroupDRO', 'CDB-W', 'Full'],
-    sns.color_palette('colorblind', 10).as_hex()))
-FAMILY_COLORS.update({'CDB-W': '#bcbd22', 'Full': '#000000', 'GroupDRO': '#7f7f7f', 'CCS': '#9467bd'})
+# %% ../nbs/09_figures.ipynb #7c2544cf
+# mostly seaborn's colorblind palette; Random red-toned and EL2N blue-toned as in the paper's Figure 8
+FAMILY_COLORS = {'Random': '#d55e00', 'EL2N': '#0173b2', 'GraNd': '#029e73', 'Forgetting': '#de8f05',
+                 'DynUnc': '#cc78bc', 'SSP': '#ca9161', 'CCS': '#9467bd', 'CDB-W': '#bcbd22',
+                 'GroupDRO': '#7f7f7f', 'Full': '#000000'}
 FAMILY_ORDER = ['Random', 'EL2N', 'GraNd', 'Forgetting', 'DynUnc', 'SSP', 'CCS', 'CDB-W', 'GroupDRO', 'Full']
 VARIANT_STYLES = {'': ('-', 'o'), 'DRoP': ('--', 's'), 'StrategyQ': (':', '^'), 'CDB-W': ('-.', 'D'),
                   'GroupDRO': ((0, (4, 1, 1, 1, 1, 1)), 'v')}
@@ -123,7 +123,7 @@ def protocol_parts(protocol:str, # a protocol name, e.g. 'EL2N+DRoP' or 'Random+
     if m: p, variants = m.group(1), ['StrategyQ'] + variants
     return p, '+'.join(variants)
 
-# %% ../nbs/09_figures.ipynb #67315142
+# %% ../nbs/09_figures.ipynb #62e77367
 def family_color(family:str)->str:
     "The hex colour of a protocol family; unknown families get a stable colour hashed from the name."
     if family in FAMILY_COLORS: return FAMILY_COLORS[family]
@@ -147,7 +147,7 @@ def protocol_order(protocols)->list:
                 vorder.index(var) if var in vorder else len(vorder), var, p)
     return sorted(dict.fromkeys(protocols), key=key)
 
-# %% ../nbs/09_figures.ipynb #81ddb1d1
+# %% ../nbs/09_figures.ipynb #aa521c6c
 STYLE_RC = {'figure.dpi': 80, 'savefig.dpi': 80, 'axes.titlesize': 10, 'axes.labelsize': 9, 'legend.fontsize': 8,
             'xtick.labelsize': 8, 'ytick.labelsize': 8, 'lines.linewidth': 1.5, 'lines.markersize': 4,
             'legend.frameon': False}
@@ -183,7 +183,7 @@ def _title(fig, df, text):
     if _is_synthetic(df): text = f"SYNTHETIC DATA (plot test, not results) -- {text}"
     fig.suptitle(text, fontsize=10)
 
-# %% ../nbs/09_figures.ipynb #eaa673e6
+# %% ../nbs/09_figures.ipynb #b2ac04a6
 def _water_fill(weights, sizes, density):
     "Class densities proportional to `weights`, capped at 1, with sum(d_k N_k) = density * N."
     w, n = np.asarray(weights, float), np.asarray(sizes, float)
@@ -258,7 +258,7 @@ def synthetic_results(seed:int=0, # seed of the generator
                 row('synth-groups', p, d, s, 1.0, np.array([ga[0]*.9 + ga[1]*.1, ga[3]*.9 + ga[2]*.1]), sizes, kept, (ga, gp))
     return pd.DataFrame(rows)
 
-# %% ../nbs/09_figures.ipynb #6521e8f6
+# %% ../nbs/09_figures.ipynb #c7032ee7
 def select_runs(results, # a results DataFrame or path
                 dataset:str|None=None, # dataset to keep; None when the table holds only one
                 protocols=None, # protocols to keep (all when None); absent ones raise MissingRunsError
@@ -300,7 +300,7 @@ def aggregate_runs(results, # a results DataFrame or path
     out.columns = [f'{m}_{s}' for m, s in out.columns]
     return out.reset_index()
 
-# %% ../nbs/09_figures.ipynb #da0f0e37
+# %% ../nbs/09_figures.ipynb #a5ddeba1
 def _pct(x): return 100 * np.asarray(x, float)
 
 def _curves_and_anchors(df, protocols):
@@ -333,7 +333,7 @@ def _legend(ax, src=None):
     "One legend outside the right edge of `ax`, listing the lines of `src` (default `ax`)."
     ax.legend(*(src or ax).get_legend_handles_labels(), loc='center left', bbox_to_anchor=(1.02, 0.5), frameon=False)
 
-# %% ../nbs/09_figures.ipynb #f586de5d
+# %% ../nbs/09_figures.ipynb #c8ff5e29
 def plot_accuracy_vs_density(results, # a results DataFrame or path
                              dataset:str|None=None, # dataset to plot; None when the table holds only one
                              protocols=None, # protocols to draw (default: all in the table, paper order)
@@ -364,7 +364,7 @@ def plot_accuracy_vs_density(results, # a results DataFrame or path
     _save(fig, fname, dpi)
     return fig
 
-# %% ../nbs/09_figures.ipynb #b343af43
+# %% ../nbs/09_figures.ipynb #b274bdde
 def _per_class(df, col):
     "Stack a list column into a (runs, classes) array, checking every run has the same number of classes."
     vals = [np.asarray(v, float) for v in df[col]]
@@ -415,7 +415,7 @@ def class_density_correlation(results, # a results DataFrame or path
         raise MissingRunsError("no 'Full' runs (density 1.0) with class_acc: run the 'Full' protocol to get full-data class accuracies")
     return t.groupby('density').apply(lambda g: _pearson(g['class_density'], g['full_class_acc'])).rename('pearson_r')
 
-# %% ../nbs/09_figures.ipynb #02a19c99
+# %% ../nbs/09_figures.ipynb #fceb8d8c
 def plot_class_densities(results, # a results DataFrame or path
                          protocol:str, # the pruning protocol whose class densities to show
                          dataset:str|None=None, # dataset; None when the table holds only one
@@ -458,7 +458,7 @@ def plot_class_densities(results, # a results DataFrame or path
     _save(fig, fname, dpi)
     return fig
 
-# %% ../nbs/09_figures.ipynb #5107d010
+# %% ../nbs/09_figures.ipynb #87a8e714
 def _nearest(have, d):
     "The density in `have` nearest to `d` (ties to the lower one)."
     have = np.sort(np.asarray(have, float))
@@ -470,6 +470,7 @@ def accuracy_table(results, # a results DataFrame or path
                    scores=None, # score families (rows), e.g. ['Random', 'EL2N']; default: all with a plain or DRoP run
                    metrics=('avg_acc', 'worst_acc'), # metrics to summarise
                    imbalance:float=1.0, # imbalance factor of the runs
+                   tol:float=0.15, # a requested density with no run density within `tol` is left out (warning)
                   )->pd.DataFrame:
     "Tidy table: per score, with/without DRoP and requested density, seed statistics of `metrics`."
     df = select_runs(results, dataset, None, imbalance)
@@ -483,12 +484,17 @@ def accuracy_table(results, # a results DataFrame or path
     protos = [p for p in df.protocol.unique() if fams[p][1] in ('', 'DRoP') and fams[p][0] in scores]
     df = df[df.protocol.isin(protos)]
     agg = aggregate_runs(df, metrics, by=['protocol', 'density'])
+    have = df.density.unique()
+    far = [d for d in densities if abs(_nearest(have, d) - d) > tol + 1e-9]
+    if far: warnings.warn(f"densities {far} left out of the table: no runs within tol={tol} (run densities: {sorted(have.tolist())})")
+    densities = [d for d in densities if d not in far]
+    if not densities: raise MissingRunsError(f"no run densities within tol={tol} of the requested ones; run densities: {sorted(have.tolist())}")
     rows = []
     for s in scores:
         for drop in (False, True):
             p = f"{s}+DRoP" if drop else s
             for d in densities:
-                used = _nearest(df.density.unique(), d)
+                used = _nearest(have, d)
                 a = agg[(agg.protocol == p) & np.isclose(agg.density, used)]
                 r = dict(score=s, drop=drop, protocol=p, density_asked=float(d), density=used)
                 for m in metrics:
@@ -523,7 +529,7 @@ def format_accuracy_table(table:pd.DataFrame, # the output of `accuracy_table`
     res.index.name = 'score'
     return res.fillna('–')
 
-# %% ../nbs/09_figures.ipynb #35ba100c
+# %% ../nbs/09_figures.ipynb #64966cf7
 def _tones(color, n):
     "`n` tones of `color`, light to dark (blended towards white, then black)."
     c, out = np.array(sns.utils.to_rgb(color)), []
@@ -568,7 +574,7 @@ def plot_imbalance(results, # a results DataFrame or path
     _save(fig, fname, dpi)
     return fig
 
-# %% ../nbs/09_figures.ipynb #9e99e989
+# %% ../nbs/09_figures.ipynb #65b3345a
 def plot_groups(results, # a results DataFrame or path
                 dataset:str|None=None, # dataset; None picks the only one with group metrics
                 protocols=None, # protocols to draw (default: all of that dataset)
@@ -600,25 +606,34 @@ def plot_groups(results, # a results DataFrame or path
     _save(fig, fname, dpi)
     return fig
 
-# %% ../nbs/09_figures.ipynb #ca0b85d6
+# %% ../nbs/09_figures.ipynb #fe45b064
+PLOT_KINDS = ('accuracy', 'class_density', 'table', 'imbalance', 'groups', 'summary') # what `plot_all` can make
+
 def _slug(s): return re.sub(r'[^A-Za-z0-9]+', '_', str(s)).strip('_')
 
 def plot_all(results, # a results DataFrame, a results directory or a table file
              out_dir:str|Path, # directory for the PNGs and tables (created)
              dpi:int=DPI, # resolution of the PNGs
              verbose:bool=True, # print one line per figure written or skipped
+             kinds=PLOT_KINDS, # which kinds of output to make, a subset of `PLOT_KINDS`
             )->list:
     "Draw and save every figure and table the results table supports; skip, with a message, those it does not."
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+    bad = [k for k in kinds if k not in PLOT_KINDS]
+    if bad: raise ValueError(f"kinds={bad} not known; allowed: {list(PLOT_KINDS)}")
     df, out = as_results(results), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written, say = [], (print if verbose else (lambda *a: None))
+    notes = []
     def attempt(name, f):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')
+            with warnings.catch_warnings(record=True) as ws:
+                warnings.simplefilter('always')
                 res = f(out/name)
             if hasattr(res, 'savefig'): plt.close(res)
             written.append(out/name); say(f"wrote {out/name}")
+            for w in ws:
+                if str(w.message) not in notes: notes.append(str(w.message)); say(f"  note: {w.message}")
         except MissingRunsError as e: say(f"skipped {name}: {e}")
     for ds in sorted(df['dataset'].astype(str).unique()):
         d, s = df[df['dataset'] == ds], _slug(ds)
@@ -632,13 +647,15 @@ def plot_all(results, # a results DataFrame, a results directory or a table file
         drop_fams = {parts[p][0] for p in drop}
         paired = protocol_order(drop + [p for p in plain if parts[p][0] in drop_fams])
         figs = [('baselines', plain), ('drop', paired), ('all', pruned)]
-        if not pruned: say(f"skipped accuracy_{s}_*.png: dataset {ds!r} has no pruned runs (density < 1) at imbalance 1")
+        if 'accuracy' not in kinds: figs = []
+        elif not pruned: say(f"skipped accuracy_{s}_*.png: dataset {ds!r} has no pruned runs (density < 1) at imbalance 1")
         seen = []
         for tag, ps in figs:
             if not ps or ps in seen: continue
             seen.append(ps)
             attempt(f"accuracy_{s}_{tag}.png", lambda f, ps=ps: plot_accuracy_vs_density(d, ds, ps + anchors, dpi=dpi, fname=f))
-        if pruned and 'Full' not in anchors:
+        if 'class_density' not in kinds: pass
+        elif pruned and 'Full' not in anchors:
             say(f"skipped class_density_{s}_*.png: no 'Full' runs (density 1.0) for {ds!r} to give full-data class accuracies")
         elif pruned:
             for p in pruned:
@@ -648,12 +665,14 @@ def plot_all(results, # a results DataFrame, a results directory or a table file
             t.to_csv(f.with_suffix('.csv'), index=False)
             f.with_suffix('.txt').write_text(format_accuracy_table(t).to_string() + '\n')
             written.append(f.with_suffix('.csv'))
-        attempt(f"table_{s}.txt", table)
-        if (d['imbalance'] > 1).any():
+        if 'table' in kinds: attempt(f"table_{s}.txt", table)
+        if 'imbalance' in kinds and (d['imbalance'] > 1).any():
             imb = d[d['imbalance'] > 1]
             ps = protocol_order(imb['protocol'].unique())
             ps = ['Random+DRoP', 'EL2N'] if {'Random+DRoP', 'EL2N'} <= set(ps) else [p for p in ps if p not in ANCHORS]
             attempt(f"imbalance_{s}.png", lambda f: plot_imbalance(d, ds, ps, dpi=dpi, fname=f))
-        if 'worst_group_acc' in d and d['worst_group_acc'].notna().any():
+        if 'groups' in kinds and 'worst_group_acc' in d and d['worst_group_acc'].notna().any():
             attempt(f"groups_{s}.png", lambda f: plot_groups(d, ds, dpi=dpi, fname=f))
+    mets = [m for m in ACC_COLS if m in df and df[m].notna().any()]
+    if mets and 'summary' in kinds: attempt('summary.csv', lambda f: aggregate_runs(df, mets).to_csv(f, index=False))
     return written
