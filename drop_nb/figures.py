@@ -10,7 +10,7 @@ __all__ = ['LIST_COLS', 'ACC_COLS', 'METRIC_LABELS', 'REQUIRED_COLS', 'FAMILY_CO
            'class_density_correlation', 'plot_class_densities', 'accuracy_table', 'format_accuracy_table',
            'plot_imbalance', 'plot_groups', 'plot_all']
 
-# %% ../nbs/09_figures.ipynb #a99756fe
+# %% ../nbs/09_figures.ipynb #53201ad6
 import json, re, warnings, zlib, hashlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +18,7 @@ import numpy as np, pandas as pd
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-# %% ../nbs/09_figures.ipynb #a0513936
+# %% ../nbs/09_figures.ipynb #260c88c8
 class MissingRunsError(ValueError):
     "The results table lacks the runs a figure or table needs."
 
@@ -55,7 +55,7 @@ def _read_json_files(files)->list:
         rows += [_flatten(r) for r in recs if isinstance(r, dict)]
     return rows
 
-# %% ../nbs/09_figures.ipynb #680f1857
+# %% ../nbs/09_figures.ipynb #533d33f7
 def read_results(path:str|Path, # a results directory (`<dir>/runs/*.json`), or a .json, .jsonl or .csv table
                 )->pd.DataFrame:
     "Read a results table from a results directory or a table file, one row per run."
@@ -76,7 +76,7 @@ def read_results(path:str|Path, # a results directory (`<dir>/runs/*.json`), or 
     if df.empty: raise MissingRunsError(f"path={str(p)!r} holds no runs")
     return _parse_lists(df)
 
-# %% ../nbs/09_figures.ipynb #8f524a9a
+# %% ../nbs/09_figures.ipynb #ccfd6077
 REQUIRED_COLS = ('dataset', 'protocol', 'density', 'seed') # the columns every figure needs
 
 def as_results(results:pd.DataFrame|str|Path, # a results DataFrame, a results directory or a table file
@@ -100,7 +100,7 @@ def as_results(results:pd.DataFrame|str|Path, # a results DataFrame, a results d
                                  "fractions in [0, 1]; divide percentages by 100")
     return df
 
-# %% ../nbs/09_figures.ipynb #7c2544cf
+# %% ../nbs/09_figures.ipynb #fbf0b7f3
 # mostly seaborn's colorblind palette; Random red-toned and EL2N blue-toned as in the paper's Figure 8
 FAMILY_COLORS = {'Random': '#d55e00', 'EL2N': '#0173b2', 'GraNd': '#029e73', 'Forgetting': '#de8f05',
                  'DynUnc': '#cc78bc', 'SSP': '#ca9161', 'CCS': '#9467bd', 'CDB-W': '#bcbd22',
@@ -123,7 +123,7 @@ def protocol_parts(protocol:str, # a protocol name, e.g. 'EL2N+DRoP' or 'Random+
     if m: p, variants = m.group(1), ['StrategyQ'] + variants
     return p, '+'.join(variants)
 
-# %% ../nbs/09_figures.ipynb #62e77367
+# %% ../nbs/09_figures.ipynb #776463ec
 def family_color(family:str)->str:
     "The hex colour of a protocol family; unknown families get a stable colour hashed from the name."
     if family in FAMILY_COLORS: return FAMILY_COLORS[family]
@@ -147,7 +147,7 @@ def protocol_order(protocols)->list:
                 vorder.index(var) if var in vorder else len(vorder), var, p)
     return sorted(dict.fromkeys(protocols), key=key)
 
-# %% ../nbs/09_figures.ipynb #aa521c6c
+# %% ../nbs/09_figures.ipynb #2038d653
 STYLE_RC = {'figure.dpi': 80, 'savefig.dpi': 80, 'axes.titlesize': 10, 'axes.labelsize': 9, 'legend.fontsize': 8,
             'xtick.labelsize': 8, 'ytick.labelsize': 8, 'lines.linewidth': 1.5, 'lines.markersize': 4,
             'legend.frameon': False}
@@ -183,7 +183,7 @@ def _title(fig, df, text):
     if _is_synthetic(df): text = f"SYNTHETIC DATA (plot test, not results) -- {text}"
     fig.suptitle(text, fontsize=10)
 
-# %% ../nbs/09_figures.ipynb #b2ac04a6
+# %% ../nbs/09_figures.ipynb #7b99285f
 def _water_fill(weights, sizes, density):
     "Class densities proportional to `weights`, capped at 1, with sum(d_k N_k) = density * N."
     w, n = np.asarray(weights, float), np.asarray(sizes, float)
@@ -258,7 +258,7 @@ def synthetic_results(seed:int=0, # seed of the generator
                 row('synth-groups', p, d, s, 1.0, np.array([ga[0]*.9 + ga[1]*.1, ga[3]*.9 + ga[2]*.1]), sizes, kept, (ga, gp))
     return pd.DataFrame(rows)
 
-# %% ../nbs/09_figures.ipynb #c7032ee7
+# %% ../nbs/09_figures.ipynb #8ee04da6
 def select_runs(results, # a results DataFrame or path
                 dataset:str|None=None, # dataset to keep; None when the table holds only one
                 protocols=None, # protocols to keep (all when None); absent ones raise MissingRunsError
@@ -300,7 +300,7 @@ def aggregate_runs(results, # a results DataFrame or path
     out.columns = [f'{m}_{s}' for m, s in out.columns]
     return out.reset_index()
 
-# %% ../nbs/09_figures.ipynb #a5ddeba1
+# %% ../nbs/09_figures.ipynb #54fa3990
 def _pct(x): return 100 * np.asarray(x, float)
 
 def _curves_and_anchors(df, protocols):
@@ -333,7 +333,7 @@ def _legend(ax, src=None):
     "One legend outside the right edge of `ax`, listing the lines of `src` (default `ax`)."
     ax.legend(*(src or ax).get_legend_handles_labels(), loc='center left', bbox_to_anchor=(1.02, 0.5), frameon=False)
 
-# %% ../nbs/09_figures.ipynb #c8ff5e29
+# %% ../nbs/09_figures.ipynb #eca95208
 def plot_accuracy_vs_density(results, # a results DataFrame or path
                              dataset:str|None=None, # dataset to plot; None when the table holds only one
                              protocols=None, # protocols to draw (default: all in the table, paper order)
@@ -364,7 +364,7 @@ def plot_accuracy_vs_density(results, # a results DataFrame or path
     _save(fig, fname, dpi)
     return fig
 
-# %% ../nbs/09_figures.ipynb #b274bdde
+# %% ../nbs/09_figures.ipynb #0a0d46a4
 def _per_class(df, col):
     "Stack a list column into a (runs, classes) array, checking every run has the same number of classes."
     vals = [np.asarray(v, float) for v in df[col]]
@@ -415,7 +415,7 @@ def class_density_correlation(results, # a results DataFrame or path
         raise MissingRunsError("no 'Full' runs (density 1.0) with class_acc: run the 'Full' protocol to get full-data class accuracies")
     return t.groupby('density').apply(lambda g: _pearson(g['class_density'], g['full_class_acc'])).rename('pearson_r')
 
-# %% ../nbs/09_figures.ipynb #fceb8d8c
+# %% ../nbs/09_figures.ipynb #5711b59f
 def plot_class_densities(results, # a results DataFrame or path
                          protocol:str, # the pruning protocol whose class densities to show
                          dataset:str|None=None, # dataset; None when the table holds only one
@@ -445,6 +445,7 @@ def plot_class_densities(results, # a results DataFrame or path
             rs.append(_pearson(g['class_density'], g['full_class_acc']))
         lo = t[t['density'] == ds_[0]]
         a0.set_xlabel('class rank (sorted by class density)'); a0.set_ylabel('class density $d_k$')
+        a0.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         a0.set_title(f"min samples per class at d={ds_[0]:g}: {int(lo['min_kept'].min())}", fontsize=8)
         a1.set_xlabel('class density $d_k$'); a1.set_ylabel('full-data class accuracy (%)')
         rs = np.array(rs)
@@ -458,7 +459,7 @@ def plot_class_densities(results, # a results DataFrame or path
     _save(fig, fname, dpi)
     return fig
 
-# %% ../nbs/09_figures.ipynb #87a8e714
+# %% ../nbs/09_figures.ipynb #cbde7059
 def _nearest(have, d):
     "The density in `have` nearest to `d` (ties to the lower one)."
     have = np.sort(np.asarray(have, float))
@@ -529,7 +530,7 @@ def format_accuracy_table(table:pd.DataFrame, # the output of `accuracy_table`
     res.index.name = 'score'
     return res.fillna('–')
 
-# %% ../nbs/09_figures.ipynb #64966cf7
+# %% ../nbs/09_figures.ipynb #cf985dd8
 def _tones(color, n):
     "`n` tones of `color`, light to dark (blended towards white, then black)."
     c, out = np.array(sns.utils.to_rgb(color)), []
@@ -574,7 +575,7 @@ def plot_imbalance(results, # a results DataFrame or path
     _save(fig, fname, dpi)
     return fig
 
-# %% ../nbs/09_figures.ipynb #65b3345a
+# %% ../nbs/09_figures.ipynb #6870dc4d
 def plot_groups(results, # a results DataFrame or path
                 dataset:str|None=None, # dataset; None picks the only one with group metrics
                 protocols=None, # protocols to draw (default: all of that dataset)
@@ -606,7 +607,7 @@ def plot_groups(results, # a results DataFrame or path
     _save(fig, fname, dpi)
     return fig
 
-# %% ../nbs/09_figures.ipynb #fe45b064
+# %% ../nbs/09_figures.ipynb #297dfb39
 PLOT_KINDS = ('accuracy', 'class_density', 'table', 'imbalance', 'groups', 'summary') # what `plot_all` can make
 
 def _slug(s): return re.sub(r'[^A-Za-z0-9]+', '_', str(s)).strip('_')
