@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['QUOTAS', 'check_labels', 'class_sizes', 'kept_densities', 'select_within', 'select_global', 'class_counts', 'prune']
 
-# %% ../nbs/02_select.ipynb #e863b7e9
+# %% ../nbs/02_select.ipynb #af463596
 import numpy as np
 from .quotas import (
     to_numpy, check_density, drop_quotas, proportional_quotas, strategyq_quotas, authors_quotas, quota_counts)
 
-# %% ../nbs/02_select.ipynb #b04ca0ba
+# %% ../nbs/02_select.ipynb #1157b855
 def check_labels(labels, # class label of every training sample
                  n_classes:int|None=None, # number of classes K; default: max(labels) + 1
                 )->tuple: # (labels as an int64 array, K)
@@ -42,7 +42,7 @@ def kept_densities(labels, # class label of every training sample
     N, k = np.bincount(y, minlength=K), np.bincount(y[to_numpy(keep).astype(np.int64)], minlength=K)
     return np.divide(k, N, out=np.zeros(K), where=N > 0)
 
-# %% ../nbs/02_select.ipynb #1fae9e44
+# %% ../nbs/02_select.ipynb #0e087d25
 _WITHIN = ('random', 'top', 'bottom')
 
 def _rng(seed): return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -68,20 +68,36 @@ def _shuffle_ties(o, key, rng):
     o = o.copy(); o[pos] = o[pos][np.lexsort((rng.random(len(pos)), run))]
     return o
 
-def _order(n, rng, scores=None, within='random'):
-    "A permutation of 0..n-1: uniform ('random'), or by score hardest first ('top') / easiest first ('bottom'), ties at random."
-    if within == 'random': return rng.permutation(n)
+def _order(rng, scores, within):
+    "Indices by score, hardest first ('top') or easiest first ('bottom'), ties in random order."
     key = -scores if within == 'top' else scores
     return _shuffle_ties(np.argsort(key), key, rng)
 
+def _random_blocks(yk, N, c, rng):
+    "Indices grouped by class (labels `yk`, sizes `N`), in uniformly random order inside each class as far as the cut `c` sees."
+    r = rng.integers(0, 2**16, size=len(yk), dtype=np.uint16)  # a random 16-bit key per sample
+    o = np.argsort(r, kind='stable')
+    g = o[np.argsort(yk[o], kind='stable')]                    # by class, then by key; equal keys still by index
+    start = np.cumsum(N) - N
+    cut = np.flatnonzero((c > 0) & (c < N))
+    b = start[cut] + c[cut]
+    for k in cut[r[g[b - 1]] == r[g[b]]]:                       # a run of equal keys straddles the cut (~N/65536 classes in all)
+        blk = g[start[k]:start[k] + N[k]]                       # a view: shuffling it in place reorders g
+        keys = r[blk]
+        lo, hi = np.searchsorted(keys, keys[c[k] - 1], 'left'), np.searchsorted(keys, keys[c[k] - 1], 'right')
+        blk[lo:hi] = rng.permutation(blk[lo:hi])
+    return g
+
 def _select_within(y, K, c, s, within, rng):
     N = np.bincount(y, minlength=K)
-    order = _order(len(y), rng, s, within)
-    yk = y.astype(np.uint16) if K <= 2**16 else y            # 16-bit labels sort with a linear-time radix sort
-    grouped = np.argsort(yk[order], kind='stable')          # classes in contiguous blocks, shuffled (or by score) inside
+    yk = y.astype(np.uint16) if K <= 2**16 else y               # 16-bit labels sort with a linear-time radix sort
+    if within == 'random': g = _random_blocks(yk, N, c, rng)
+    else:
+        order = _order(rng, s, within)
+        g = order[np.argsort(yk[order], kind='stable')]        # by class, by score inside (ties shuffled)
     start, n = np.cumsum(N) - N, int(c.sum())
-    first = np.arange(n) + np.repeat(start - (np.cumsum(c) - c), c)   # positions of the first c[k] of each block
-    return _mask_to_idx(order[grouped[first]], len(y))
+    first = np.arange(n) + np.repeat(start - (np.cumsum(c) - c), c)   # positions of the first c[k] of each class block
+    return _mask_to_idx(g[first], len(y))
 
 def select_within(labels, # class label of every training sample
                   counts, # how many samples to keep from each class (e.g. from `quota_counts`)
@@ -100,7 +116,7 @@ def select_within(labels, # class label of every training sample
     s = None if scores is None else _check_scores(scores, len(y))
     return _select_within(y, K, c.astype(np.int64), s, within, _rng(seed))
 
-# %% ../nbs/02_select.ipynb #3e3435bb
+# %% ../nbs/02_select.ipynb #f541aa3b
 def select_global(n_samples:int, # size N of the dataset
                   n:int, # how many samples to keep
                   scores=None, # per-sample scores, higher = harder; needed for within='top' or 'bottom'
@@ -122,7 +138,7 @@ def select_global(n_samples:int, # size N of the dataset
     keep[rng.choice(tied, size=n - int(keep.sum()), replace=False)] = True
     return np.flatnonzero(keep).astype(np.int64)
 
-# %% ../nbs/02_select.ipynb #cb8505fd
+# %% ../nbs/02_select.ipynb #f308f4c3
 QUOTAS = ('drop', 'proportional', 'strategyq', 'authors', None)
 
 def _class_counts(y, K, d, recalls, quota, kept):
