@@ -1,0 +1,197 @@
+"""The docs site in a real browser: `python tools/docs.py build`, served on 127.0.0.1, opened in headless Debian
+Chromium driven by Playwright. Every page in the sidebar (and the home page) must load without a console error,
+a broken internal link or image, or raw unrendered math; the sidebar follows the notebook order; the theory
+page shows its toy figure and `drop_quotas`'s reference shows its parameter table. Screenshots go to
+`.ci/artifacts/screenshots/`. Skips when Chromium (Debian package `chromium`, see .ci/apt-packages) or the
+`playwright` package is absent."""
+import fcntl, functools, http.server, importlib, inspect, json, os, re, shutil, subprocess, sys, threading, time
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit, unquote
+import pytest
+
+root = Path(__file__).resolve().parents[1]
+nbs, site = root/'nbs', root/'_docs'
+shots = root/'.ci'/'artifacts'/'screenshots'
+CHROMIUM = os.environ.get('DROP_NB_CHROMIUM', '/usr/bin/chromium')
+ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run']
+
+def _page_stem(nb:Path): return re.sub(r'^\d+_', '', nb.stem)
+
+def _inputs():
+    "Everything the site is built from: a build older than any of these is stale"
+    fs = [*nbs.rglob('*.ipynb'), *nbs.glob('*.css'), *nbs.glob('*.y*ml'), *(root/'tools').glob('docs*.py'),
+          *(root/'tools'/'docs_site').rglob('*'), *(root/'drop_nb').glob('*.py'), root/'settings.ini', root/'pyproject.toml']
+    return [f for f in fs if f.is_file() and '.ipynb_checkpoints' not in f.parts and f.name not in ('nbdev.yml', 'sidebar.yml')]
+
+def _fresh():
+    idx = site/'index.html'
+    return idx.exists() and idx.stat().st_mtime >= max(f.stat().st_mtime for f in _inputs())
+
+@functools.cache
+def _lock():
+    (root/'_proc').mkdir(exist_ok=True)
+    return open(root/'_proc'/'.docs-test.lock', 'w')
+
+def _build():
+    "Build the site unless a build newer than all its inputs is there (one build at a time across xdist workers)"
+    fcntl.flock(_lock(), fcntl.LOCK_EX)
+    try:
+        if _fresh(): return 0.
+        t0 = time.time()
+        r = subprocess.run([sys.executable, str(root/'tools'/'docs.py'), 'build'], cwd=root, capture_output=True, text=True)
+        assert r.returncode == 0, f'docs build failed:\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}'
+        return time.time() - t0
+    finally: fcntl.flock(_lock(), fcntl.LOCK_UN)
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+
+@pytest.fixture(scope='module')
+def server():
+    "`_docs/` (built if stale) served on 127.0.0.1"
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f'{CHROMIUM} not found: install the Debian package `chromium` (.ci/run installs .ci/apt-packages)')
+    pytest.importorskip('playwright.sync_api', reason='the `playwright` package is missing: pip install -e ".[dev]"')
+    dt = _build()
+    print(f'docs build: {dt:.1f}s' if dt else 'docs build: reused the fresh _docs/')
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(_Quiet, directory=str(site)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{httpd.server_address[1]}/'
+    httpd.shutdown(); httpd.server_close()
+
+@pytest.fixture(scope='module')
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+# MathJax 2 typesets after `load`: wait for its startup typeset (pages without math have no MathJax)
+_WAIT_MATH = """async () => {
+  const t0 = Date.now(), sleep = () => new Promise(r => setTimeout(r, 50));
+  const ready = () => window.MathJax && MathJax.Hub && MathJax.Hub.Startup && MathJax.Hub.queue;
+  while (!ready() || !MathJax.Hub.Startup.signal.posted.includes('End') || MathJax.Hub.queue.pending || MathJax.Hub.queue.running) {
+    if (!document.querySelector('script[src*="MathJax.js"]')) return 'no MathJax';
+    if (Date.now() - t0 > 30000) return 'MathJax timed out';
+    await sleep();
+  }
+  return 'typeset';
+}"""
+
+# Visible text outside code, scripts and MathJax's output: where raw TeX would show
+_PROSE = """() => {
+  const c = document.body.cloneNode(true);
+  c.querySelectorAll('script, style, pre, code, .highlight, [class^="MathJax"], [class*=" MathJax"], .MJX_Assistive_MathML, mjx-container, .katex, math').forEach(e => e.remove());
+  return c.textContent;
+}"""
+
+_PAGE_INFO = """() => ({
+  links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+  imgs: [...document.querySelectorAll('img')].map(i => ({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0})),
+  ids: [...document.querySelectorAll('[id]')].map(e => e.id).concat([...document.querySelectorAll('a[name]')].map(e => e.name)),
+  math: document.querySelectorAll('span.math, div.math, .math.inline, .math.display').length,
+  typeset: document.querySelectorAll('.MathJax, .MathJax_Display, .MathJax_SVG, mjx-container, .katex').length,
+  mathErrors: document.querySelectorAll('.MathJax_Error, merror, .katex-error').length,
+  sidebar: [...document.querySelectorAll('.sidebar-tree a.reference, #quarto-sidebar a.sidebar-item-text, #quarto-sidebar .sidebar-link')].map(a => a.href),
+})"""
+
+_RAW_TEX = re.compile(r'\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^$\n]{0,200}?\\[A-Za-z]+[^$\n]{0,200}?\$')
+
+def _visit(browser, url, name):
+    "Open `url`; return what it shows and every problem seen"
+    page = browser.new_page(viewport={'width': 1280, 'height': 900})
+    page.set_default_timeout(60000)
+    errors, origin = [], urlsplit(url).netloc
+    page.on('console', lambda m: m.type == 'error' and errors.append(f'console error: {m.text} ({m.location.get("url", "")})'))
+    page.on('pageerror', lambda e: errors.append(f'page error: {e}'))
+    page.on('requestfailed', lambda r: errors.append(f'request failed: {r.url} ({r.failure})'))
+    page.on('response', lambda r: r.status >= 400 and errors.append(f'HTTP {r.status}: {r.url}'))
+    resp = page.goto(url, wait_until='load')
+    if resp is None or resp.status != 200: errors.append(f'HTTP {resp and resp.status} opening the page')
+    if (m := page.evaluate(_WAIT_MATH)) == 'MathJax timed out': errors.append(m)
+    page.wait_for_load_state('networkidle')
+    info = page.evaluate(_PAGE_INFO)
+    prose = page.evaluate(_PROSE)
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots/f'{name}.png'), full_page=True)
+    info.update(url=url, page=page, errors=errors)
+    for m in _RAW_TEX.finditer(prose):
+        errors.append(f'raw unrendered math: ...{prose[max(0, m.start()-40):m.end()+40]!r}...')
+    if info['mathErrors']: errors.append(f'{info["mathErrors"]} MathJax errors')
+    if info['math'] and not info['typeset']: errors.append(f'{info["math"]} math elements but nothing typeset by MathJax')
+    for i in info['imgs']:
+        if urlsplit(i['src']).netloc == origin and not i['ok']: errors.append(f'broken image: {i["src"]}')
+    return info
+
+@pytest.fixture(scope='module')
+def pages(server, browser):
+    "The home page and every sidebar page, visited once: name -> info"
+    res = {'index': _visit(browser, server, 'index')}
+    for href in dict.fromkeys(u.split('#')[0] for u in res['index']['sidebar']):
+        name = Path(urlsplit(href).path).stem or 'index'
+        if name not in res: res[name] = _visit(browser, href, name)
+    yield res
+    for i in res.values(): i['page'].close()
+
+def _notebook_order():
+    "Page names of the notebooks in nbs/ in nbdev's sidebar order (index first, then by file name)"
+    nbs_ = sorted(p for p in nbs.glob('*.ipynb') if not p.name.startswith(('_', '.')))
+    return sorted({_page_stem(p) for p in nbs_}, key=lambda s: (s != 'index', [p.name for p in nbs_ if _page_stem(p) == s][0]))
+
+def test_sidebar_follows_notebook_order(pages):
+    got = [Path(urlsplit(u).path).stem or 'index' for u in dict.fromkeys(x.split('#')[0] for x in pages['index']['sidebar'])]
+    want = _notebook_order()
+    assert [g for g in got if g != 'index'] == [w for w in want if w != 'index'], f'sidebar {got} != notebooks {want}'
+
+def test_pages_render_cleanly(pages, server):
+    "No console error, HTTP error, broken image or raw math on any page; every internal link resolves"
+    problems, cache = [], {}
+    for name, info in pages.items():
+        problems += [f'{name}: {e}' for e in info['errors']]
+        for link in dict.fromkeys(info['links']):
+            if urlsplit(link).netloc != urlsplit(server).netloc: continue
+            base, _, frag = link.partition('#')
+            if base not in cache:
+                r = info['page'].request.get(base)
+                cache[base] = (r.status, r.text() if r.ok and 'html' in r.headers.get('content-type', '') else '')
+            status, html = cache[base]
+            if status != 200: problems.append(f'{name}: broken link {link} (HTTP {status})'); continue
+            if frag and html and not re.search(rf'(id|name)=["\']{re.escape(unquote(frag))}["\']', html):
+                problems.append(f'{name}: link {link}: no #{frag} on the target page')
+    assert not problems, '\n'.join(problems)
+
+def _need(nb_name, page_name, pages):
+    if not (nbs/nb_name).exists(): pytest.skip(f'nbs/{nb_name} does not exist yet: its page check waits for it')
+    assert page_name in pages, f'nbs/{nb_name} exists but the sidebar has no {page_name} page: {list(pages)}'
+    return pages[page_name]
+
+def test_theory_shows_toy_figure(pages):
+    info = _need('00_theory.ipynb', 'theory', pages)
+    imgs = info['page'].evaluate("""() => [...document.querySelectorAll('img')]
+        .filter(i => !i.closest('header, nav, .sidebar-drawer, .sidebar-brand, #quarto-header'))
+        .map(i => ({src: i.src, w: i.naturalWidth, ok: i.complete}))""")
+    assert any(i['ok'] and i['w'] > 0 for i in imgs), f'the theory page shows no loaded figure (saved outputs?): {imgs}'
+
+def test_quota_reference_has_parameter_table(pages):
+    info = _need('01_quotas.ipynb', 'quotas', pages)
+    params = ['recalls', 'class_sizes', 'density']
+    try:
+        q = importlib.import_module('drop_nb.quotas')
+        params = [p for p in inspect.signature(q.drop_quotas).parameters if p not in ('args', 'kwargs')]
+    except Exception: pass
+    rows = info['page'].evaluate("""() => {
+      const h = [...document.querySelectorAll('h2, h3, h4')].find(e => e.textContent.replace(/[¶#]/g, '').trim() === 'drop_quotas');
+      if (!h) return null;
+      const level = h.tagName, all = [...document.querySelectorAll('h2, h3, h4, table')];
+      for (const e of all.slice(all.indexOf(h) + 1)) {
+        if (e.tagName === 'TABLE') return [...e.querySelectorAll('tr')].map(r => [...r.cells].map(c => c.textContent.trim()));
+        if (e.tagName <= level) return [];
+      }
+      return [];
+    }""")
+    assert rows is not None, 'the quotas page has no `drop_quotas` reference heading'
+    assert rows, '`drop_quotas` reference has no parameter table'
+    first = [r[0] for r in rows if r]
+    assert all(p in first for p in params), f'parameter table rows {first} miss some of {params}'

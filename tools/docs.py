@@ -1,0 +1,307 @@
+#!/usr/bin/env python
+"""Build the docs site from the notebooks into `_docs/`, offline: `python tools/docs.py build` (or `serve`).
+
+1. nbdev's own processing (`nbdev-proc-nbs`): notebooks -> `_proc/` with `show_doc` entries added and
+   executed, `#| hide` cells dropped, front matter from the title cell, sidebar order in `sidebar.yml`.
+2. When `quarto` is on PATH: `nbdev-docs`, nbdev's normal path (Quarto renders `_proc/` into `_docs/`).
+   Otherwise Sphinx + myst-nb (+ the furo theme) render the same processed notebooks, without executing them:
+   a small staging step turns Quarto's notebook conventions (front matter, `#|` directives, callouts,
+   `.ipynb` links) into myst-nb's (title heading, cell tags, admonitions, document links) and adds the
+   sidebar order as a hidden toctree. MathJax comes from the `jupyter-server-mathjax` package, copied into the
+   site, so math renders with no network.
+
+In both paths `show_doc` uses `tools/docs_showdoc.TableRenderer` (nbdev's entry plus fastcore's parameter
+table), chosen through nbdev's `renderer` setting in a user config that exists only for the build."""
+import argparse, copy, functools, json, os, posixpath, re, shutil, subprocess, sys, tempfile, time
+from pathlib import Path
+
+root = Path(__file__).resolve().parents[1]
+tools = root/'tools'
+site_cfg = tools/'docs_site'           # Sphinx conf.py and the site's css
+proc = root/'_proc'                    # nbdev's processed notebooks
+stage = proc/'.sphinx'/'src'           # staged copy for myst-nb (dot folder: nbdev's stale-page sweep skips it)
+doctrees = proc/'.sphinx'/'doctrees'
+out = root/'_docs'
+MATHJAX_CONFIG = 'TeX-AMS-MML_HTMLorMML-full'
+DOC_SUFFIXES = ('.ipynb', '.md')
+
+def log(*a): print('[docs]', *a, flush=True)
+
+def mathjax_dir():
+    "The MathJax 2 tree shipped by `jupyter-server-mathjax`"
+    import jupyter_server_mathjax
+    d = Path(jupyter_server_mathjax.__file__).parent/'static'
+    if not (d/'MathJax.js').exists(): raise FileNotFoundError(f'no MathJax.js in {d}: reinstall jupyter-server-mathjax')
+    return d
+
+# --- 1. nbdev processing -------------------------------------------------------------------------------------
+
+def _build_env(tmp):
+    "Environment for nbdev: `renderer` set in a build-only user config, `tools/` importable by the workers"
+    env = dict(os.environ)
+    cfgdir = Path(tmp)/'nbdev'; cfgdir.mkdir(parents=True)
+    user = Path(os.environ.get('XDG_CONFIG_HOME') or Path.home()/'.config')/'nbdev'/'config.toml'
+    txt = user.read_text() if user.exists() else ''
+    txt = re.sub(r'(?m)^renderer\s*=.*$', '', txt)
+    (cfgdir/'config.toml').write_text(txt + '\nrenderer = "docs_showdoc.TableRenderer"\n')
+    env['XDG_CONFIG_HOME'] = str(tmp)
+    env['PYTHONPATH'] = os.pathsep.join([str(tools)] + [p for p in [env.get('PYTHONPATH')] if p])
+    env.setdefault('MPLBACKEND', 'Agg')
+    return env
+
+# nbdev-proc-nbs, minus its attempt to download and install Quarto (no network here; `sudo` may be absent)
+_PROC = ("import sys, nbdev.quarto as q; q._ensure_quarto = lambda: None; "
+         "q.nbdev_proc_nbs.__wrapped__(n_workers=int(sys.argv[1]), force=sys.argv[2] == '1')")
+
+def run_nbdev(env, force=False, n_workers=None, quarto=False):
+    "Run nbdev's processing (or the whole of `nbdev-docs` when Quarto renders)"
+    n_workers = n_workers if n_workers is not None else min(2, os.cpu_count() or 1)
+    # nbdev keeps processed notebooks between builds; a changed renderer must reprocess them all
+    if proc.exists() and (tools/'docs_showdoc.py').stat().st_mtime > proc.stat().st_mtime: force = True
+    if quarto:
+        if force: shutil.rmtree(proc, ignore_errors=True)
+        cmd = [str(Path(sys.executable).parent/'nbdev-docs'), '--n_workers', str(n_workers)]
+    else: cmd = [sys.executable, '-c', _PROC, str(n_workers), '1' if force else '0']
+    log(' '.join(cmd[:2]) if quarto else 'nbdev processing (nbdev_proc_nbs) -> _proc/')
+    r = subprocess.run(cmd, cwd=root, env=env)
+    if r.returncode: sys.exit(f'[docs] nbdev failed (exit {r.returncode})')
+
+# --- 2. staging for myst-nb ----------------------------------------------------------------------------------
+
+def sidebar_pages(sidebar=None):
+    "Doc pages in nbdev's sidebar order (`sidebar.yml`, sections flattened), as paths relative to `_proc/`"
+    import yaml
+    sidebar = sidebar or proc/'sidebar.yml'
+    items = yaml.safe_load(sidebar.read_text())['website']['sidebar']['contents']
+    res = []
+    def walk(xs):
+        for x in xs:
+            if isinstance(x, str): res.append(x)
+            elif isinstance(x, dict):
+                if x.get('href'): res.append(x['href'])
+                walk(x.get('contents', []))
+    walk(items)
+    return [p for p in res if p.endswith(DOC_SUFFIXES) and (proc/p).exists()]
+
+_re_fm = re.compile(r'^\s*---\s*\n(.*?)\n---\s*$', re.S)
+_re_dir = re.compile(r'^\s*#\|\s*([\w-]+)\s*:\s*(.*?)\s*$')
+
+def front_matter(nb):
+    "nbdev puts a notebook's title, description and output file in a leading raw YAML cell"
+    import yaml
+    if nb.cells and nb.cells[0].cell_type == 'raw':
+        m = _re_fm.match(nb.cells[0].source)
+        if m: return yaml.safe_load(m.group(1)) or {}, 1
+    return {}, 0
+
+def page_name(rel, fm):
+    "Staged file name: the stem of Quarto's output file, so URLs match nbdev's Quarto site (`01_quotas` -> `quotas.html`)"
+    of = fm.get('output-file')
+    stem = Path(of).stem if of else re.sub(r'^\d+_', '', Path(rel).stem)
+    return str(Path(rel).parent/stem) if str(Path(rel).parent) != '.' else stem
+
+_TAGS = {('echo', 'false'): 'remove-input', ('output', 'false'): 'remove-output', ('include', 'false'): 'remove-cell',
+         ('code-fold', 'true'): 'hide-input', ('code-fold', 'show'): 'hide-input', ('warning', 'false'): 'remove-stderr'}
+
+_CELL_KEYS = {'code': {'cell_type', 'id', 'metadata', 'source', 'outputs', 'execution_count'}}
+_re_sd = re.compile(r'^\s*show_doc\(', re.M)
+
+def show_doc_outputs(cell):
+    "nbdev's `show_doc` entries open with a `---` rule, which docutils can't place in an output: a css border instead"
+    cell.metadata['tags'] = list(cell.metadata.get('tags', [])) + ['show-doc']
+    for o in cell.get('outputs', []):
+        md = o.get('data', {}).get('text/markdown')
+        if md is not None:
+            md = ''.join(md) if isinstance(md, list) else md
+            o['data']['text/markdown'] = re.sub(r'^\s*---\s*\n', '', md)
+
+def _asis(cell, links):
+    "The markdown cell a `#| output: asis` cell stands for (Quarto pastes such output into the page), else None"
+    import nbformat
+    if not any(_re_dir.match(l) and re.match(r'output\s*:\s*asis', l.strip()[2:].strip()) for l in cell.source.splitlines()):
+        return None
+    md = []
+    for o in cell.get('outputs', []):
+        d = o.get('data', {})
+        t = d.get('text/markdown', d.get('text/plain')) if o.get('output_type') != 'stream' else o.get('text')
+        if t is not None: md.append(''.join(t) if isinstance(t, list) else t)
+    md = '\n\n'.join(md)
+    if _re_sd.search(cell.source):   # nbdev's entry: `---` rule, `### name`: keep Quarto's anchor (`#name`) for nbdev's links
+        md = re.sub(r'^\s*---\s*\n', '', md)
+        md = re.sub(r'(?m)^(#{1,6}) (\S+)\s*$', lambda m: f'<span id="{m.group(2).lower()}"></span>\n\n{m.group(0)}', md, count=1)
+    c = nbformat.v4.new_markdown_cell(markdown(md, links))
+    if _re_sd.search(cell.source): c.metadata['tags'] = ['show-doc']
+    return c
+
+def code_cell(cell):
+    "Quarto's `#|` directives -> myst-nb cell tags; directive lines removed from the shown source"
+    for k in set(cell) - _CELL_KEYS['code']: del cell[k]     # nbdev's private marks (`has_sd`) aren't nbformat
+    cell.metadata.pop('execution', None)                       # nor are its float timings there
+    if _re_sd.search(cell.source): show_doc_outputs(cell)
+    lines = cell.source.splitlines()
+    tags = list(cell.metadata.get('tags', []))
+    keep = []
+    for i, l in enumerate(lines):
+        m = _re_dir.match(l)
+        if m and all(_re_dir.match(x) or not x.strip() for x in lines[:i]):
+            t = _TAGS.get((m.group(1), m.group(2).lower().strip('"\'')))
+            if t and t not in tags: tags.append(t)
+        else: keep.append(l)
+    cell.source = '\n'.join(keep).strip('\n')
+    if tags: cell.metadata['tags'] = tags
+    if not cell.source.strip() and 'remove-input' not in tags: cell.metadata['tags'] = tags + ['remove-input']
+    return cell
+
+_CALLOUTS = {'note': 'note', 'tip': 'tip', 'warning': 'warning', 'important': 'important', 'caution': 'caution'}
+_re_div = re.compile(r'^(\s*)(:{3,})\s*(\{[^}]*\})?\s*$')
+
+def markdown(src, links):
+    "Quarto markdown -> MyST: callouts to admonitions, other fenced divs unwrapped, notebook links to page links"
+    res, stack = [], []
+    for l in src.splitlines():
+        m = _re_div.match(l)
+        if m and (m.group(3) or stack):
+            ind, colons, attrs = m.groups()
+            if attrs:   # opening fence
+                c = re.search(r'\.callout-(\w+)', attrs)
+                kind = _CALLOUTS.get(c.group(1)) if c else None
+                t = re.search(r'title\s*=\s*"([^"]*)"', attrs)
+                if kind and t: res.append(f'{ind}{colons}{{admonition}} {t.group(1)}\n{ind}:class: {kind}')
+                elif kind: res.append(f'{ind}{colons}{{{kind}}}')
+                stack.append(bool(kind))
+            else:       # closing fence
+                if stack.pop(): res.append(l)
+            continue
+        res.append(l)
+    src = '\n'.join(res)
+    def _link(m):
+        target, anchor = m.group(2), m.group(3) or ''
+        key = _local(target)
+        return f'{m.group(1)}{links[key]}{anchor})' if key in links else m.group(0)
+    return _re_link.sub(_link, src)
+
+_re_link = re.compile(r'(\]\()([^)\s#]*?\.(?:ipynb|qmd|md|html))(#[^)\s]*)?\)')
+
+@functools.cache
+def _doc_prefixes():
+    "URL prefixes of the published site (settings.ini doc_host + doc_baseurl), stripped from nbdev's doc links"
+    import configparser
+    ini = configparser.ConfigParser(); ini.read(root/'settings.ini')
+    host, base = ini['DEFAULT'].get('doc_host', '').rstrip('/'), ini['DEFAULT'].get('doc_baseurl', '').strip('/')
+    return [p for p in (f'{host}/{base}/' if base else '', f'{host}/', f'/{base}/' if base else '', '/') if p and p != '//']
+
+def _local(url):
+    "A link target as a path relative to the site root, when it points into the site"
+    for p in _doc_prefixes():
+        if url.startswith(p): return url[len(p):]
+    return url[2:] if url.startswith('./') else url
+
+def stage_notebook(src, dst, links, title_only=False):
+    "Write the myst-nb version of one processed notebook"
+    import nbformat
+    nb = nbformat.read(src, as_version=4)
+    fm, skip = front_matter(nb)
+    cells = []
+    title = fm.get('title') or Path(src).stem
+    head = f'# {title}'
+    if fm.get('description'): head += '\n\n{.description}\n' + str(fm['description'])
+    cells.append(nbformat.v4.new_markdown_cell(head))
+    for c in nb.cells[skip:]:
+        c = copy.deepcopy(c)
+        if c.cell_type == 'markdown': c.source = markdown(c.source, links)
+        elif c.cell_type == 'code':
+            asis = _asis(c, links)
+            c = code_cell(c)
+            if asis is not None:   # `#| output: asis`: the output is markdown of the page itself (show_doc entries)
+                if 'remove-input' not in c.metadata.get('tags', []) and c.source.strip():
+                    c.outputs = []; cells.append(c)
+                cells.append(asis); continue
+        elif c.cell_type == 'raw': continue      # other raw cells are Quarto-format specific
+        cells.append(c)
+    nb.cells = cells
+    nb.metadata.setdefault('kernelspec', {'display_name': 'Python 3', 'language': 'python', 'name': 'python3'})
+    nb.metadata['language_info'] = {**nb.metadata.get('language_info', {}), 'name': 'python'}
+    return nb
+
+def stage_site():
+    "Stage `_proc/` for Sphinx: pages in sidebar order, `index` first with a hidden toctree of the others"
+    import nbformat
+    shutil.rmtree(stage, ignore_errors=True); stage.mkdir(parents=True)
+    pages = sidebar_pages()
+    if not any(Path(p).stem == 'index' for p in pages): sys.exit('[docs] no index notebook in _proc/sidebar.yml')
+    names = {}
+    for p in pages:
+        fm = front_matter(nbformat.read(proc/p, as_version=4))[0] if p.endswith('.ipynb') else {}
+        names[p] = page_name(p, fm)
+    site_links = {}   # any name a page goes by (source notebook, Quarto output, staged name) -> its html, from the root
+    for p, n in names.items():
+        for k in (p, Path(p).with_suffix('.html').as_posix(), n + '.html', n + Path(p).suffix): site_links[k] = n + '.html'
+    order = [names[p] for p in pages if names[p] != 'index']
+    for p, n in names.items():
+        dst = stage/(n + Path(p).suffix); dst.parent.mkdir(parents=True, exist_ok=True)
+        here = posixpath.dirname(n)
+        links = {k: posixpath.relpath(v, here or '.') for k, v in site_links.items()}
+        if p.endswith('.md'):
+            dst.write_text(markdown((proc/p).read_text(), links)); continue
+        nb = stage_notebook(proc/p, dst, links)
+        if n == 'index':
+            toc = '```{toctree}\n:hidden:\n:maxdepth: 1\n\n' + '\n'.join(order) + '\n```'
+            nb.cells.append(nbformat.v4.new_markdown_cell(toc))
+        nbformat.write(nb, dst)
+    (stage/'_static').mkdir()
+    log(f'staged {len(names)} pages in sidebar order: {", ".join(["index"] + order)}')
+    return ['index'] + order
+
+def sphinx_build(quiet=True):
+    "Render the staged notebooks with Sphinx + myst-nb into `_docs/` (clean), MathJax copied in"
+    tmp_out = proc/'.sphinx'/'html'
+    shutil.rmtree(tmp_out, ignore_errors=True)
+    cmd = [sys.executable, '-m', 'sphinx', '-b', 'html', '-c', str(site_cfg), '-d', str(doctrees), '-j', '1',
+           '--keep-going', str(stage), str(tmp_out)] + (['-q'] if quiet else [])
+    r = subprocess.run(cmd, cwd=root, env={**os.environ, 'DROP_NB_DOCS_ROOT': str(root)})
+    if r.returncode: sys.exit(f'[docs] sphinx-build failed (exit {r.returncode})')
+    shutil.copytree(mathjax_dir(), tmp_out/'_static'/'mathjax', dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns('LICENSE', '*.md'))
+    (tmp_out/'.nojekyll').touch()
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.move(str(tmp_out), str(out))
+
+def build(force=False, renderer='auto', n_workers=None, quiet=True):
+    "The whole site into `_docs/`; returns the renderer used"
+    t0 = time.time()
+    quarto = shutil.which('quarto') is not None if renderer == 'auto' else renderer == 'quarto'
+    with tempfile.TemporaryDirectory() as tmp:
+        env = _build_env(tmp)
+        run_nbdev(env, force=force, n_workers=n_workers, quarto=quarto)
+    t1 = time.time()
+    if quarto: log(f'Quarto site in {out.relative_to(root)}/ ({t1-t0:.1f}s)'); return 'quarto'
+    log(f'nbdev processing {t1-t0:.1f}s')
+    stage_site()
+    sphinx_build(quiet=quiet)
+    log(f'Sphinx + myst-nb site in {out.relative_to(root)}/: {len(list(out.glob("*.html")))} pages, '
+        f'nbdev {t1-t0:.1f}s + render {time.time()-t1:.1f}s = {time.time()-t0:.1f}s')
+    return 'sphinx'
+
+def serve(port=8000, bind='127.0.0.1'):
+    "Serve `_docs/` locally"
+    import functools, http.server
+    h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
+    with http.server.ThreadingHTTPServer((bind, port), h) as s:
+        log(f'serving {out} at http://{bind}:{port}/ (Ctrl-C stops)'); s.serve_forever()
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    b = sub.add_parser('build', help='process the notebooks and render the site into _docs/')
+    b.add_argument('--force', action='store_true', help="reprocess every notebook (ignore nbdev's _proc/ cache)")
+    b.add_argument('--renderer', choices=['auto', 'quarto', 'sphinx'], default='auto',
+                   help='auto: Quarto when `quarto` is on PATH, else Sphinx + myst-nb')
+    b.add_argument('--n-workers', type=int, default=None, help="nbdev's processing workers (default: up to 2)")
+    b.add_argument('-v', '--verbose', action='store_true', help="show Sphinx's progress")
+    s = sub.add_parser('serve', help='serve _docs/ on 127.0.0.1')
+    s.add_argument('--port', type=int, default=8000)
+    a = ap.parse_args()
+    if a.cmd == 'build': build(force=a.force, renderer=a.renderer, n_workers=a.n_workers, quiet=not a.verbose)
+    else: serve(a.port)
+
+if __name__ == '__main__': main()
