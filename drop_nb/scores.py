@@ -8,7 +8,7 @@ __all__ = ['SCORE_FNS', 'SCORES', 'eval_mode', 'get_embed_fn', 'get_head', 'embe
            'score_dl', 'IndexedStatsCB', 'ForgettingCB', 'DynamicUncertaintyCB', 'ClassRecallCB', 'class_recalls',
            'query_scores', 'ccs']
 
-# %% ../nbs/06_scores.ipynb #ece1e8e8
+# %% ../nbs/06_scores.ipynb #68f82224
 import math, warnings
 from collections import deque
 from contextlib import contextmanager
@@ -21,7 +21,7 @@ from torch.func import functional_call, vmap, grad
 from fastai.callback.core import Callback
 from fastai.torch_core import set_seed
 
-# %% ../nbs/06_scores.ipynb #56ecb5ff
+# %% ../nbs/06_scores.ipynb #7c0216e4
 @contextmanager
 def eval_mode(model:nn.Module, # any torch module
              ):
@@ -45,7 +45,7 @@ def _as_xy(model, x, y):
     if len(x) != len(y): raise ValueError(f'x and y must have one row per sample: got {len(x)} inputs and {len(y)} labels')
     return x, y.long()
 
-# %% ../nbs/06_scores.ipynb #4e0c9424
+# %% ../nbs/06_scores.ipynb #f7ac81d2
 def get_embed_fn(model:nn.Module, # classifier; uses `model.embed` when present
                  embed_fn:Callable|None=None, # function mapping a batch to its penultimate features
                 )->Callable:
@@ -76,7 +76,7 @@ def embeddings(model:nn.Module, # classifier
     with eval_mode(model), torch.no_grad():
         return torch.cat([f(x[i:i+bs]).flatten(1).float().cpu() for i in range(0, len(x), bs)])
 
-# %% ../nbs/06_scores.ipynb #6cf88849
+# %% ../nbs/06_scores.ipynb #35faa8d0
 def el2n(model:nn.Module, # classifier returning logits
          x:torch.Tensor, # inputs (un-augmented)
          y:torch.Tensor, # integer labels
@@ -91,7 +91,7 @@ def el2n(model:nn.Module, # classifier returning logits
             out.append((p - F.one_hot(y[i:i+bs], p.shape[-1])).norm(dim=-1).cpu())
     return torch.cat(out) if out else torch.zeros(0)
 
-# %% ../nbs/06_scores.ipynb #bcb9d77b
+# %% ../nbs/06_scores.ipynb #553693a1
 def grand_loop(model:nn.Module, # classifier returning logits
                x:torch.Tensor, # inputs
                y:torch.Tensor, # integer labels
@@ -107,7 +107,7 @@ def grand_loop(model:nn.Module, # classifier returning logits
             out[i] = sum((g.double()**2).sum() for g in gs if g is not None).sqrt().cpu()
     return out
 
-# %% ../nbs/06_scores.ipynb #fafc98c9
+# %% ../nbs/06_scores.ipynb #7dadb7f1
 def _grand_exact(model, x, y, chunk):
     params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
     frozen = {k: v.detach() for k, v in model.named_parameters() if not v.requires_grad}
@@ -146,7 +146,7 @@ def grand(model:nn.Module, # classifier returning logits
     if chunk < 1: raise ValueError(f'chunk must be a positive number of samples per vmap call, got {chunk}')
     return _grand_last_layer(model, x, y, embed_fn, head, bs) if last_layer else _grand_exact(model, x, y, chunk)
 
-# %% ../nbs/06_scores.ipynb #9aedce0e
+# %% ../nbs/06_scores.ipynb #e54dd730
 def class_mean_distance(emb:torch.Tensor, # (n, d) embeddings (any shape; flattened from dim 1)
                         y:torch.Tensor, # (n,) integer labels
                        )->torch.Tensor:
@@ -175,7 +175,7 @@ def random_scores(n:int, # number of samples
     "Uniform random scores in [0, 1) (the Random baseline), float64."
     return torch.from_numpy(np.random.default_rng(seed).random(int(n)))
 
-# %% ../nbs/06_scores.ipynb #57a6c9f9
+# %% ../nbs/06_scores.ipynb #04b4cd77
 def check_scores(scores, # one score per sample (array or tensor)
                  n:int, # number of samples they must cover
                  name:str='scores', # argument name, for the message
@@ -190,7 +190,7 @@ def check_scores(scores, # one score per sample (array or tensor)
         raise ValueError(f'{name} has {int(np.isnan(s).sum())} NaN entries (samples never scored); score every sample or drop them first')
     return s
 
-# %% ../nbs/06_scores.ipynb #ab3155e9
+# %% ../nbs/06_scores.ipynb #b705a348
 def _world():
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
@@ -217,7 +217,7 @@ def gather_by_index(sums:torch.Tensor, # (n, ...) per-index sums of this rank's 
     c = counts.view(-1, *([1] * (sums.ndim - 1)))
     return torch.where(c > 0, sums / c.clamp(min=1), torch.full_like(sums, float('nan'))).cpu()
 
-# %% ../nbs/06_scores.ipynb #1e85bcc3
+# %% ../nbs/06_scores.ipynb #1083190b
 def _broadcast_on_backend_device(self, t, rank):
     "Broadcast the list `t` from `rank` through a tensor on the device the process group's backend needs."
     t = torch.as_tensor([int(i) for i in t], dtype=torch.long, device=_backend_device())
@@ -246,7 +246,7 @@ def patch_fastai_distributed():
     DistributedTrainer._wrap_dl = _wrap_dl_any_device
     DistributedDL.create_batches = _create_batches_from_list
 
-# %% ../nbs/06_scores.ipynb #a1e9668e
+# %% ../nbs/06_scores.ipynb #918e5cc4
 _NO_IDX = ("batches must be (x, y, idx) with idx the dataset index of each sample: build the loaders with "
            "drop_nb.data.make_dls / eval_dl (their items carry their index), or make each dataset item return (x, y, index)")
 
@@ -307,7 +307,7 @@ def score_dl(model:nn.Module, # classifier (in any mode; scored in eval mode)
         v = out
     return v.numpy()
 
-# %% ../nbs/06_scores.ipynb #ab2f238f
+# %% ../nbs/06_scores.ipynb #b50cc12c
 _NO_IDX_CB = ("learn.idx is missing: the callback needs the dataset index of each sample; add drop_nb.data.IndexCB to the "
               "Learner (cbs=IndexCB()) and build the loaders with drop_nb.data.make_dls, whose batches are (x, y, idx)")
 
@@ -347,7 +347,7 @@ class IndexedStatsCB(Callback):
         self.update(gather_by_index(self._sum, self._cnt))
         self.epochs_seen += 1
 
-# %% ../nbs/06_scores.ipynb #6efe6f73
+# %% ../nbs/06_scores.ipynb #cf06137e
 class ForgettingCB(IndexedStatsCB):
     "Forgetting events per training sample (Toneva et al. 2019), by dataset index; `scores` after fit, higher = harder."
     def __init__(self,
@@ -376,7 +376,7 @@ class ForgettingCB(IndexedStatsCB):
         s[self.presented == 0] = float('nan')
         return s.numpy()
 
-# %% ../nbs/06_scores.ipynb #f19d1b3a
+# %% ../nbs/06_scores.ipynb #9f5d4ad4
 def _nanstd(a:torch.Tensor, ddof:int=1):
     "Std over dim 0 ignoring NaN; NaN where fewer than ddof+1 values."
     ok = ~a.isnan(); c = ok.sum(0)
@@ -410,7 +410,7 @@ class DynamicUncertaintyCB(IndexedStatsCB):
             return _nanstd(torch.stack(list(self.window)), self.ddof).numpy()
         return torch.where(self.ucnt > 0, self.usum / self.ucnt.clamp(min=1), torch.full_like(self.usum, float('nan'))).numpy()
 
-# %% ../nbs/06_scores.ipynb #db218ac7
+# %% ../nbs/06_scores.ipynb #172630a4
 class ClassRecallCB(Callback):
     "Per-epoch validation recall of each class; `best_recalls` = recalls at the epoch of best overall validation accuracy."
     order, run_train = 60, False
@@ -461,7 +461,7 @@ def class_recalls(correct:np.ndarray, # (n,) 1 where the prediction is right
     tot = np.bincount(y, minlength=n_classes).astype(np.float64)
     with np.errstate(invalid='ignore', divide='ignore'): return np.bincount(y, weights=correct, minlength=n_classes) / tot
 
-# %% ../nbs/06_scores.ipynb #108a4263
+# %% ../nbs/06_scores.ipynb #a4c1fe6c
 def query_scores(learner_fn:Callable, # learner_fn(seed) -> fresh fastai Learner (with IndexCB) on the full training set
                  score:str|Callable='el2n', # as in `score_dl`
                  n_inits:int=5, # number of query-model initialisations averaged
@@ -473,6 +473,7 @@ def query_scores(learner_fn:Callable, # learner_fn(seed) -> fresh fastai Learner
                  fit:Callable|None=None, # fit(learn, epochs) training recipe (default `learn.fit(epochs)`)
                  seed:int=0, # initialisation i uses seed + i
                  recalls:bool=True, # also record DRoP's validation recalls (needs a validation set)
+                 distrib_kw:dict|None=None, # passed to `learn.distrib_ctx` under DDP (e.g. dict(cpu=True, sync_bn=False))
                  **kwargs, # passed to the score function
                 )->SimpleNamespace:
     "Scores averaged over `n_inits` query models (and their best-epoch class recalls): `.scores`, `.all_scores`, `.recalls`, `.all_recalls`."
@@ -489,7 +490,7 @@ def query_scores(learner_fn:Callable, # learner_fn(seed) -> fresh fastai Learner
         if rcb is not None: learn.add_cb(rcb)
         try:
             if _world() > 1:
-                with learn.distrib_ctx(): fit(learn, epochs)
+                with learn.distrib_ctx(**(distrib_kw or {})): fit(learn, epochs)
             else: fit(learn, epochs)
         finally:
             if rcb is not None: learn.remove_cb(rcb)
@@ -498,7 +499,7 @@ def query_scores(learner_fn:Callable, # learner_fn(seed) -> fresh fastai Learner
     S = np.stack(S); R = np.stack(R) if R else None
     return SimpleNamespace(scores=S.mean(0), all_scores=S, recalls=None if R is None else R.mean(0), all_recalls=R, epochs=epochs)
 
-# %% ../nbs/06_scores.ipynb #c02a373a
+# %% ../nbs/06_scores.ipynb #a904713b
 def ccs(scores, # one score per sample (higher = harder), e.g. inside one class
         n_keep:int|None=None, # number of samples to keep
         density:float|None=None, # or: fraction of samples to keep (rounded)
@@ -533,7 +534,7 @@ def ccs(scores, # one score per sample (higher = harder), e.g. inside one class
         keep.append(rng.choice(st, m, replace=False)); budget -= m
     return np.sort(np.concatenate(keep)).astype(np.int64)
 
-# %% ../nbs/06_scores.ipynb #95ed1532
+# %% ../nbs/06_scores.ipynb #a06f76d9
 SCORES = {'random': 'uniform random', 'el2n': 'EL2N (query models)', 'grand': 'GraNd, exact (query models)',
           'grand_last': 'GraNd, last-layer closed form (query models)', 'ssp': 'supervised SSP (query models)',
           'forgetting': 'Forgetting (ForgettingCB, one full run)', 'dynunc': 'Dynamic Uncertainty (DynamicUncertaintyCB, one full run)'}
