@@ -8,7 +8,7 @@ __all__ = ['SCORE_FNS', 'SCORES', 'eval_mode', 'get_embed_fn', 'get_head', 'embe
            'score_dl', 'IndexedStatsCB', 'ForgettingCB', 'DynamicUncertaintyCB', 'ClassRecallCB', 'class_recalls',
            'query_scores', 'ccs']
 
-# %% ../nbs/06_scores.ipynb #7f83c6bf
+# %% ../nbs/06_scores.ipynb #a522037e
 import math, warnings
 from collections import deque
 from contextlib import contextmanager
@@ -21,7 +21,7 @@ from torch.func import functional_call, vmap, grad
 from fastai.callback.core import Callback
 from fastai.torch_core import set_seed
 
-# %% ../nbs/06_scores.ipynb #610007c1
+# %% ../nbs/06_scores.ipynb #7b5325cd
 @contextmanager
 def eval_mode(model:nn.Module, # any torch module
              ):
@@ -45,7 +45,7 @@ def _as_xy(model, x, y):
     if len(x) != len(y): raise ValueError(f'x and y must have one row per sample: got {len(x)} inputs and {len(y)} labels')
     return x, y.long()
 
-# %% ../nbs/06_scores.ipynb #8a4dd009
+# %% ../nbs/06_scores.ipynb #8fb6ae33
 def get_embed_fn(model:nn.Module, # classifier; uses `model.embed` when present
                  embed_fn:Callable|None=None, # function mapping a batch to its penultimate features
                 )->Callable:
@@ -76,7 +76,7 @@ def embeddings(model:nn.Module, # classifier
     with eval_mode(model), torch.no_grad():
         return torch.cat([f(x[i:i+bs]).flatten(1).float().cpu() for i in range(0, len(x), bs)])
 
-# %% ../nbs/06_scores.ipynb #1fa51ad2
+# %% ../nbs/06_scores.ipynb #7de785cd
 def el2n(model:nn.Module, # classifier returning logits
          x:torch.Tensor, # inputs (un-augmented)
          y:torch.Tensor, # integer labels
@@ -91,7 +91,7 @@ def el2n(model:nn.Module, # classifier returning logits
             out.append((p - F.one_hot(y[i:i+bs], p.shape[-1])).norm(dim=-1).cpu())
     return torch.cat(out) if out else torch.zeros(0)
 
-# %% ../nbs/06_scores.ipynb #a81d426a
+# %% ../nbs/06_scores.ipynb #511bd36a
 def grand_loop(model:nn.Module, # classifier returning logits
                x:torch.Tensor, # inputs
                y:torch.Tensor, # integer labels
@@ -107,7 +107,7 @@ def grand_loop(model:nn.Module, # classifier returning logits
             out[i] = sum((g.double()**2).sum() for g in gs if g is not None).sqrt().cpu()
     return out
 
-# %% ../nbs/06_scores.ipynb #5efc318c
+# %% ../nbs/06_scores.ipynb #87fc505e
 def _grand_exact(model, x, y, chunk):
     params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
     frozen = {k: v.detach() for k, v in model.named_parameters() if not v.requires_grad}
@@ -146,7 +146,7 @@ def grand(model:nn.Module, # classifier returning logits
     if chunk < 1: raise ValueError(f'chunk must be a positive number of samples per vmap call, got {chunk}')
     return _grand_last_layer(model, x, y, embed_fn, head, bs) if last_layer else _grand_exact(model, x, y, chunk)
 
-# %% ../nbs/06_scores.ipynb #49be0721
+# %% ../nbs/06_scores.ipynb #aeed82f2
 def class_mean_distance(emb:torch.Tensor, # (n, d) embeddings (any shape; flattened from dim 1)
                         y:torch.Tensor, # (n,) integer labels
                        )->torch.Tensor:
@@ -175,7 +175,7 @@ def random_scores(n:int, # number of samples
     "Uniform random scores in [0, 1) (the Random baseline), float64."
     return torch.from_numpy(np.random.default_rng(seed).random(int(n)))
 
-# %% ../nbs/06_scores.ipynb #cb62ed85
+# %% ../nbs/06_scores.ipynb #016a112b
 def check_scores(scores, # one score per sample (array or tensor)
                  n:int, # number of samples they must cover
                  name:str='scores', # argument name, for the message
@@ -190,7 +190,7 @@ def check_scores(scores, # one score per sample (array or tensor)
         raise ValueError(f'{name} has {int(np.isnan(s).sum())} NaN entries (samples never scored); score every sample or drop them first')
     return s
 
-# %% ../nbs/06_scores.ipynb #268d4680
+# %% ../nbs/06_scores.ipynb #c51dcfb0
 def _world():
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
@@ -217,7 +217,7 @@ def gather_by_index(sums:torch.Tensor, # (n, ...) per-index sums of this rank's 
     c = counts.view(-1, *([1] * (sums.ndim - 1)))
     return torch.where(c > 0, sums / c.clamp(min=1), torch.full_like(sums, float('nan'))).cpu()
 
-# %% ../nbs/06_scores.ipynb #88d24e64
+# %% ../nbs/06_scores.ipynb #5d2abeaa
 def _broadcast_on_backend_device(self, t, rank):
     "Broadcast the list `t` from `rank` through a tensor on the device the process group's backend needs."
     t = torch.as_tensor([int(i) for i in t], dtype=torch.long, device=_backend_device())
@@ -246,7 +246,7 @@ def patch_fastai_distributed():
     DistributedTrainer._wrap_dl = _wrap_dl_any_device
     DistributedDL.create_batches = _create_batches_from_list
 
-# %% ../nbs/06_scores.ipynb #f24e3278
+# %% ../nbs/06_scores.ipynb #6bf3d29b
 _NO_IDX = ("batches must be (x, y, idx) with idx the dataset index of each sample: build the loaders with "
            "drop_nb.data.make_dls / eval_dl (their items carry their index), or make each dataset item return (x, y, index)")
 
@@ -307,7 +307,7 @@ def score_dl(model:nn.Module, # classifier (in any mode; scored in eval mode)
         v = out
     return v.numpy()
 
-# %% ../nbs/06_scores.ipynb #89bd12b6
+# %% ../nbs/06_scores.ipynb #3800f050
 _NO_IDX_CB = ("learn.idx is missing: the callback needs the dataset index of each sample; add drop_nb.data.IndexCB to the "
               "Learner (cbs=IndexCB()) and build the loaders with drop_nb.data.make_dls, whose batches are (x, y, idx)")
 
@@ -347,7 +347,7 @@ class IndexedStatsCB(Callback):
         self.update(gather_by_index(self._sum, self._cnt))
         self.epochs_seen += 1
 
-# %% ../nbs/06_scores.ipynb #15e5dac0
+# %% ../nbs/06_scores.ipynb #7ef4aa33
 class ForgettingCB(IndexedStatsCB):
     "Forgetting events per training sample (Toneva et al. 2019), by dataset index; `scores` after fit, higher = harder."
     def __init__(self,
@@ -376,7 +376,7 @@ class ForgettingCB(IndexedStatsCB):
         s[self.presented == 0] = float('nan')
         return s.numpy()
 
-# %% ../nbs/06_scores.ipynb #3bb27d4e
+# %% ../nbs/06_scores.ipynb #f7c9634b
 def _nanstd(a:torch.Tensor, ddof:int=1):
     "Std over dim 0 ignoring NaN; NaN where fewer than ddof+1 values."
     ok = ~a.isnan(); c = ok.sum(0)
@@ -410,7 +410,7 @@ class DynamicUncertaintyCB(IndexedStatsCB):
             return _nanstd(torch.stack(list(self.window)), self.ddof).numpy()
         return torch.where(self.ucnt > 0, self.usum / self.ucnt.clamp(min=1), torch.full_like(self.usum, float('nan'))).numpy()
 
-# %% ../nbs/06_scores.ipynb #d6b1a6d8
+# %% ../nbs/06_scores.ipynb #807bdc50
 class ClassRecallCB(Callback):
     "Per-epoch validation recall of each class; `best_recalls` = recalls at the epoch of best overall validation accuracy."
     order, run_train = 60, False
@@ -462,7 +462,7 @@ def class_recalls(correct:np.ndarray, # (n,) 1 where the prediction is right
     tot = np.bincount(y, minlength=n_classes).astype(np.float64)
     with np.errstate(invalid='ignore', divide='ignore'): return np.bincount(y, weights=correct, minlength=n_classes) / tot
 
-# %% ../nbs/06_scores.ipynb #6d4a7040
+# %% ../nbs/06_scores.ipynb #33d26863
 def query_scores(learner_fn:Callable, # learner_fn(seed) -> fresh fastai Learner (with IndexCB) on the full training set
                  score:str|Callable='el2n', # as in `score_dl`
                  n_inits:int=5, # number of query-model initialisations averaged
@@ -500,7 +500,7 @@ def query_scores(learner_fn:Callable, # learner_fn(seed) -> fresh fastai Learner
     S = np.stack(S); R = np.stack(R) if R else None
     return SimpleNamespace(scores=S.mean(0), all_scores=S, recalls=None if R is None else R.mean(0), all_recalls=R, epochs=epochs)
 
-# %% ../nbs/06_scores.ipynb #2ee1b127
+# %% ../nbs/06_scores.ipynb #2936cee8
 def ccs(scores, # one score per sample (higher = harder), e.g. inside one class
         n_keep:int|None=None, # number of samples to keep
         density:float|None=None, # or: fraction of samples to keep (rounded)
@@ -535,7 +535,7 @@ def ccs(scores, # one score per sample (higher = harder), e.g. inside one class
         keep.append(rng.choice(st, m, replace=False)); budget -= m
     return np.sort(np.concatenate(keep)).astype(np.int64)
 
-# %% ../nbs/06_scores.ipynb #079419ca
+# %% ../nbs/06_scores.ipynb #2ed1edb8
 SCORES = {'random': 'uniform random', 'el2n': 'EL2N (query models)', 'grand': 'GraNd, exact (query models)',
           'grand_last': 'GraNd, last-layer closed form (query models)', 'ssp': 'supervised SSP (query models)',
           'forgetting': 'Forgetting (ForgettingCB, one full run)', 'dynunc': 'Dynamic Uncertainty (DynamicUncertaintyCB, one full run)'}
