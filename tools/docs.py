@@ -49,22 +49,22 @@ def _build_env(tmp):
     env.setdefault('MPLBACKEND', 'Agg')
     return env
 
-# nbdev-proc-nbs, minus its attempt to download and install Quarto (no network here; `sudo` may be absent)
-_PROC = ("import sys, nbdev.quarto as q; q._ensure_quarto = lambda: None; "
-         "q.nbdev_proc_nbs.__wrapped__(n_workers=int(sys.argv[1]), force=sys.argv[2] == '1')")
-
 def run_nbdev(env, force=False, n_workers=None, quarto=False):
-    "Run nbdev's processing (or the whole of `nbdev-docs` when Quarto renders)"
+    "nbdev's processing (or the whole of `nbdev-docs` when Quarto renders); returns {notebook: error} it could not process"
     n_workers = n_workers if n_workers is not None else min(2, os.cpu_count() or 1)
     # nbdev keeps processed notebooks between builds; a changed renderer must reprocess them all
-    if proc.exists() and (tools/'docs_showdoc.py').stat().st_mtime > proc.stat().st_mtime: force = True
+    if proc.exists() and max(f.stat().st_mtime for f in tools.glob('docs_*.py')) > proc.stat().st_mtime: force = True
     if quarto:
         if force: shutil.rmtree(proc, ignore_errors=True)
-        cmd = [str(Path(sys.executable).parent/'nbdev-docs'), '--n_workers', str(n_workers)]
-    else: cmd = [sys.executable, '-c', _PROC, str(n_workers), '1' if force else '0']
-    log(' '.join(cmd[:2]) if quarto else 'nbdev processing (nbdev_proc_nbs) -> _proc/')
-    r = subprocess.run(cmd, cwd=root, env=env)
-    if r.returncode: sys.exit(f'[docs] nbdev failed (exit {r.returncode})')
+        log('nbdev-docs (nbdev processing, then Quarto)')
+        r = subprocess.run([str(Path(sys.executable).parent/'nbdev-docs'), '--n_workers', str(n_workers)], cwd=root, env=env)
+        return {} if r.returncode == 0 else {'nbdev-docs': f'exit {r.returncode}'}
+    log('nbdev processing (nbdev-proc-nbs) -> _proc/')
+    errs = Path(env['XDG_CONFIG_HOME'])/'errors.json'
+    r = subprocess.run([sys.executable, str(tools/'docs_proc.py'), str(n_workers), '1' if force else '0', str(errs)],
+                       cwd=root, env=env)
+    if r.returncode or not errs.exists(): sys.exit(f'[docs] nbdev processing failed (exit {r.returncode})')
+    return {k: v['error'] for k, v in json.loads(errs.read_text()).items() if v['error']}
 
 # --- 2. staging for myst-nb ----------------------------------------------------------------------------------
 
@@ -263,24 +263,33 @@ def sphinx_build(quiet=True):
     shutil.copytree(mathjax_dir(), tmp_out/'_static'/'mathjax', dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns('LICENSE', '*.md'))
     (tmp_out/'.nojekyll').touch()
+    shutil.rmtree(tmp_out/'_sources', ignore_errors=True)   # empty: html_copy_source is off
     shutil.rmtree(out, ignore_errors=True)
     shutil.move(str(tmp_out), str(out))
 
 def build(force=False, renderer='auto', n_workers=None, quiet=True):
-    "The whole site into `_docs/`; returns the renderer used"
+    "The whole site into `_docs/`; returns its status (also in `_docs/.build.json`), exits 1 if a notebook failed"
     t0 = time.time()
     quarto = shutil.which('quarto') is not None if renderer == 'auto' else renderer == 'quarto'
     with tempfile.TemporaryDirectory() as tmp:
         env = _build_env(tmp)
-        run_nbdev(env, force=force, n_workers=n_workers, quarto=quarto)
+        failed = run_nbdev(env, force=force, n_workers=n_workers, quarto=quarto)
     t1 = time.time()
-    if quarto: log(f'Quarto site in {out.relative_to(root)}/ ({t1-t0:.1f}s)'); return 'quarto'
-    log(f'nbdev processing {t1-t0:.1f}s')
-    stage_site()
-    sphinx_build(quiet=quiet)
-    log(f'Sphinx + myst-nb site in {out.relative_to(root)}/: {len(list(out.glob("*.html")))} pages, '
-        f'nbdev {t1-t0:.1f}s + render {time.time()-t1:.1f}s = {time.time()-t0:.1f}s')
-    return 'sphinx'
+    if quarto: pages = [p.stem for p in out.glob('*.html')]
+    else:
+        log(f'nbdev processing {t1-t0:.1f}s')
+        pages = stage_site()
+        sphinx_build(quiet=quiet)
+    status = dict(renderer='quarto' if quarto else 'sphinx+myst-nb', pages=pages, failed=failed,
+                  nbdev_s=round(t1-t0, 1), render_s=round(time.time()-t1, 1), total_s=round(time.time()-t0, 1))
+    if out.exists(): (out/'.build.json').write_text(json.dumps(status, indent=1))
+    log(f'{status["renderer"]} site in {out.relative_to(root)}/: {len(pages)} pages, nbdev {status["nbdev_s"]}s + '
+        f'render {status["render_s"]}s = {status["total_s"]}s')
+    if failed:
+        log(f'FAILED: nbdev could not process {", ".join(Path(k).name for k in failed)} (their pages are missing); '
+            "see nbdev's error above")
+        sys.exit(1)
+    return status
 
 def serve(port=8000, bind='127.0.0.1'):
     "Serve `_docs/` locally"
