@@ -6,18 +6,18 @@
 __all__ = ['to_numpy', 'check_density', 'check_recalls', 'check_sizes', 'waterfill', 'proportional_quotas', 'drop_quotas',
            'strategyq_quotas', 'authors_quotas', 'quota_counts']
 
-# %% ../nbs/01_quotas.ipynb #b168e234
+# %% ../nbs/01_quotas.ipynb #24521417
 import warnings
 import numpy as np
 
-# %% ../nbs/01_quotas.ipynb #2af12136
+# %% ../nbs/01_quotas.ipynb #949aaffc
 def to_numpy(x, # an array-like: list, numpy array or torch tensor (any device)
             )->np.ndarray:
     "`x` as a numpy array; torch tensors are detached and moved to the CPU first."
     if hasattr(x, 'detach'): x = x.detach().cpu().numpy()
     return np.asarray(x)
 
-# %% ../nbs/01_quotas.ipynb #0536113d
+# %% ../nbs/01_quotas.ipynb #522cd3f1
 def check_density(density, # the fraction of the dataset to keep
                   name:str='density', # the argument's name, for the error message
                  )->float:
@@ -51,7 +51,7 @@ def check_sizes(class_sizes, # per-class sample counts
     if n is not None and len(s) != n: raise ValueError(f"lengths disagree: {name} has {len(s)} classes but {other} has {n}; pass one value per class to both")
     return s
 
-# %% ../nbs/01_quotas.ipynb #eedea61a
+# %% ../nbs/01_quotas.ipynb #30409824
 def waterfill(weights, # non-negative weight of each class
               caps, # capacity of each class (its size); counts never exceed it
               total:float, # what the counts must add up to, in [0, sum(caps)]
@@ -78,7 +78,7 @@ def waterfill(weights, # non-negative weight of each class
     if left > 0 and len(zero): x[zero] = c[zero] * min(1., left / c[zero].sum())
     return x
 
-# %% ../nbs/01_quotas.ipynb #87efe0b9
+# %% ../nbs/01_quotas.ipynb #41847a5a
 def _drop_quotas_reference(recalls, class_sizes, density):
     "Algorithm 1 of the DRoP paper transcribed line by line: a slow Python-loop oracle for `drop_quotas`."
     r, N = [float(v) for v in recalls], [float(v) for v in class_sizes]
@@ -103,7 +103,7 @@ def _drop_quotas_reference(recalls, class_sizes, density):
                 d[k] = 1.                     #     d_k <- 1
     return np.array(d)
 
-# %% ../nbs/01_quotas.ipynb #a09a3de7
+# %% ../nbs/01_quotas.ipynb #c1382081
 def proportional_quotas(class_sizes, # samples per class
                         density:float, # the fraction of the dataset kept
                        )->np.ndarray:
@@ -111,7 +111,7 @@ def proportional_quotas(class_sizes, # samples per class
     N, d = check_sizes(class_sizes), check_density(density)
     return np.where(N > 0, d, 0.)
 
-# %% ../nbs/01_quotas.ipynb #8d284506
+# %% ../nbs/01_quotas.ipynb #d4f509e1
 def _densities(counts, N): return np.divide(counts, N, out=np.zeros_like(counts), where=N > 0).clip(0, 1)
 
 def _check_nonempty(N, name='class_sizes'):
@@ -132,7 +132,7 @@ def drop_quotas(recalls, # per-class validation recalls r_k in [0, 1]
         return proportional_quotas(N, d)
     return _densities(waterfill(err * N, N, d * N.sum()), N)
 
-# %% ../nbs/01_quotas.ipynb #0675eabb
+# %% ../nbs/01_quotas.ipynb #eff4a965
 def strategyq_quotas(kept_counts, # samples of each class kept by the other method (e.g. np.bincount(labels[kept], minlength=K))
                      class_sizes, # samples per class
                      density:float, # the fraction of the dataset kept
@@ -145,7 +145,7 @@ def strategyq_quotas(kept_counts, # samples of each class kept by the other meth
     if d > 0 and k.sum() == 0: raise ValueError("kept_counts sums to 0: the other method kept nothing, so it has no class ratios to copy; pass its kept counts per class")
     return _densities(waterfill(k, N, d * N.sum()), N)
 
-# %% ../nbs/01_quotas.ipynb #39c97f90
+# %% ../nbs/01_quotas.ipynb #0972f9ab
 def authors_quotas(recalls, # per-class validation recalls in [0, 1]
                    class_sizes, # samples per class
                    density:float, # the fraction of the dataset kept
@@ -161,7 +161,7 @@ def authors_quotas(recalls, # per-class validation recalls in [0, 1]
         return proportional_quotas(N, d)
     return _densities(waterfill(err, N, d * N.sum()), N)
 
-# %% ../nbs/01_quotas.ipynb #49dfd2e6
+# %% ../nbs/01_quotas.ipynb #863a70dc
 def quota_counts(densities, # per-class densities in [0, 1], e.g. from `drop_quotas`
                  class_sizes, # samples per class
                  total:int, # how many samples to keep in all

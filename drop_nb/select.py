@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['QUOTAS', 'check_labels', 'class_sizes', 'kept_densities', 'select_within', 'select_global', 'class_counts', 'prune']
 
-# %% ../nbs/02_select.ipynb #af463596
+# %% ../nbs/02_select.ipynb #eaf5d08d
 import numpy as np
 from .quotas import (
     to_numpy, check_density, drop_quotas, proportional_quotas, strategyq_quotas, authors_quotas, quota_counts)
 
-# %% ../nbs/02_select.ipynb #1157b855
+# %% ../nbs/02_select.ipynb #391bf3e8
 def check_labels(labels, # class label of every training sample
                  n_classes:int|None=None, # number of classes K; default: max(labels) + 1
                 )->tuple: # (labels as an int64 array, K)
@@ -42,7 +42,7 @@ def kept_densities(labels, # class label of every training sample
     N, k = np.bincount(y, minlength=K), np.bincount(y[to_numpy(keep).astype(np.int64)], minlength=K)
     return np.divide(k, N, out=np.zeros(K), where=N > 0)
 
-# %% ../nbs/02_select.ipynb #0e087d25
+# %% ../nbs/02_select.ipynb #14e3e664
 _WITHIN = ('random', 'top', 'bottom')
 
 def _rng(seed): return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -116,7 +116,7 @@ def select_within(labels, # class label of every training sample
     s = None if scores is None else _check_scores(scores, len(y))
     return _select_within(y, K, c.astype(np.int64), s, within, _rng(seed))
 
-# %% ../nbs/02_select.ipynb #f541aa3b
+# %% ../nbs/02_select.ipynb #78fe338e
 def select_global(n_samples:int, # size N of the dataset
                   n:int, # how many samples to keep
                   scores=None, # per-sample scores, higher = harder; needed for within='top' or 'bottom'
@@ -138,7 +138,7 @@ def select_global(n_samples:int, # size N of the dataset
     keep[rng.choice(tied, size=n - int(keep.sum()), replace=False)] = True
     return np.flatnonzero(keep).astype(np.int64)
 
-# %% ../nbs/02_select.ipynb #f308f4c3
+# %% ../nbs/02_select.ipynb #24b06144
 QUOTAS = ('drop', 'proportional', 'strategyq', 'authors', None)
 
 def _class_counts(y, K, d, recalls, quota, kept):
