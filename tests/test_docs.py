@@ -3,10 +3,13 @@ Chromium driven by Playwright. Every page in the sidebar (and the home page) mus
 a broken internal link or image, or raw unrendered math; the sidebar follows the notebook order; the theory
 page shows its toy figure and `drop_quotas`'s reference shows its parameter table. Screenshots go to
 `.ci/artifacts/screenshots/`. Skips when Chromium (Debian package `chromium`, see .ci/apt-packages) or the
-`playwright` package is absent."""
-import fcntl, functools, http.server, importlib, inspect, json, os, re, shutil, subprocess, sys, threading, time
+`playwright` package is absent. The build and the crawl run once under a file lock and are reused by the other
+pytest-xdist worker (the crawl's findings are cached as JSON beside the build)."""
+import contextlib, fcntl, functools, http.server, importlib, inspect, json, os, re, subprocess, sys, threading, time
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit, unquote
+from urllib.parse import urlsplit, unquote
+from urllib.request import urlopen
+from urllib.error import HTTPError
 import pytest
 
 root = Path(__file__).resolve().parents[1]
@@ -28,45 +31,33 @@ def _fresh():
     idx = site/'index.html'
     return idx.exists() and idx.stat().st_mtime >= max(f.stat().st_mtime for f in _inputs())
 
-@functools.cache
-def _lock():
+crawl_json = root/'_proc'/'.docs-test-crawl.json'
+
+@contextlib.contextmanager
+def _locked():
+    "One build and one crawl at a time across pytest-xdist workers"
     (root/'_proc').mkdir(exist_ok=True)
-    return open(root/'_proc'/'.docs-test.lock', 'w')
+    with open(root/'_proc'/'.docs-test.lock', 'w') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
 
 def _build():
-    "Build the site unless a build newer than all its inputs is there (one build at a time across xdist workers)"
-    fcntl.flock(_lock(), fcntl.LOCK_EX)
-    try:
-        if _fresh(): return 0.
-        t0 = time.time()
-        r = subprocess.run([sys.executable, str(root/'tools'/'docs.py'), 'build'], cwd=root, capture_output=True, text=True)
-        assert r.returncode == 0, f'docs build failed:\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}'
-        return time.time() - t0
-    finally: fcntl.flock(_lock(), fcntl.LOCK_UN)
+    "Build the site unless a build newer than all its inputs is there: (seconds, exit code, output tail)"
+    if _fresh(): return 0., 0, ''
+    t0 = time.time()
+    r = subprocess.run([sys.executable, str(root/'tools'/'docs.py'), 'build'], cwd=root, capture_output=True, text=True)
+    return time.time() - t0, r.returncode, (r.stdout[-3000:] + '\n' + r.stderr[-3000:]).strip()
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *a): pass
 
-@pytest.fixture(scope='module')
-def server():
-    "`_docs/` (built if stale) served on 127.0.0.1"
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f'{CHROMIUM} not found: install the Debian package `chromium` (.ci/run installs .ci/apt-packages)')
-    pytest.importorskip('playwright.sync_api', reason='the `playwright` package is missing: pip install -e ".[dev]"')
-    dt = _build()
-    print(f'docs build: {dt:.1f}s' if dt else 'docs build: reused the fresh _docs/')
+@contextlib.contextmanager
+def _serve():
     httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(_Quiet, directory=str(site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f'http://127.0.0.1:{httpd.server_address[1]}/'
-    httpd.shutdown(); httpd.server_close()
-
-@pytest.fixture(scope='module')
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+    try: yield f'http://127.0.0.1:{httpd.server_address[1]}/'
+    finally: httpd.shutdown(); httpd.server_close()
 
 # MathJax 2 typesets after `load`: wait for its startup typeset (pages without math have no MathJax)
 _WAIT_MATH = """async () => {
@@ -97,6 +88,22 @@ _PAGE_INFO = """() => ({
   sidebar: [...document.querySelectorAll('.sidebar-tree a.reference, #quarto-sidebar a.sidebar-item-text, #quarto-sidebar .sidebar-link')].map(a => a.href),
 })"""
 
+_CONTENT_IMGS = """() => [...document.querySelectorAll('img')]
+    .filter(i => !i.closest('header, nav, .sidebar-drawer, .sidebar-brand, #quarto-header'))
+    .map(i => ({src: i.src, w: i.naturalWidth, ok: i.complete}))"""
+
+# The first table after the `drop_quotas` reference heading, before the next heading of its level (null: no heading)
+_QUOTA_ROWS = """() => {
+  const h = [...document.querySelectorAll('h2, h3, h4')].find(e => e.textContent.replace(/[¶#]/g, '').trim() === 'drop_quotas');
+  if (!h) return null;
+  const level = h.tagName, all = [...document.querySelectorAll('h2, h3, h4, table')];
+  for (const e of all.slice(all.indexOf(h) + 1)) {
+    if (e.tagName === 'TABLE') return [...e.querySelectorAll('tr')].map(r => [...r.cells].map(c => c.textContent.trim()));
+    if (e.tagName <= level) return [];
+  }
+  return [];
+}"""
+
 _RAW_TEX = re.compile(r'\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^$\n]{0,200}?\\[A-Za-z]+[^$\n]{0,200}?\$')
 
 def _visit(browser, url, name):
@@ -116,7 +123,8 @@ def _visit(browser, url, name):
     prose = page.evaluate(_PROSE)
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots/f'{name}.png'), full_page=True)
-    info.update(url=url, page=page, errors=errors)
+    info.update(url=url, errors=errors, content_imgs=page.evaluate(_CONTENT_IMGS), quota_rows=page.evaluate(_QUOTA_ROWS))
+    page.close()
     for m in _RAW_TEX.finditer(prose):
         errors.append(f'raw unrendered math: ...{prose[max(0, m.start()-40):m.end()+40]!r}...')
     if info['mathErrors']: errors.append(f'{info["mathErrors"]} MathJax errors')
@@ -125,15 +133,65 @@ def _visit(browser, url, name):
         if urlsplit(i['src']).netloc == origin and not i['ok']: errors.append(f'broken image: {i["src"]}')
     return info
 
+def _check_links(pages, server):
+    "Every same-origin link of every page resolves (HTTP 200), and its #fragment exists on the target page"
+    cache = {}
+    for name, info in pages.items():
+        for link in dict.fromkeys(info['links']):
+            if urlsplit(link).netloc != urlsplit(server).netloc: continue
+            base, _, frag = link.partition('#')
+            if base not in cache:
+                try:
+                    with urlopen(base, timeout=30) as r:
+                        cache[base] = (r.status, r.read().decode('utf-8', 'replace') if 'html' in r.headers.get('content-type', '') else '')
+                except HTTPError as e: cache[base] = (e.code, '')
+            status, html = cache[base]
+            if status != 200: info['errors'].append(f'broken link {link} (HTTP {status})'); continue
+            if frag and html and not re.search(rf'(id|name)=["\']{re.escape(unquote(frag))}["\']', html):
+                info['errors'].append(f'link {link}: no #{frag} on the target page')
+
+def _crawl(server):
+    "The home page and every sidebar page, visited once: name -> what it shows and its problems"
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            res = {'index': _visit(b, server, 'index')}
+            for href in dict.fromkeys(u.split('#')[0] for u in res['index']['sidebar']):
+                name = Path(urlsplit(href).path).stem or 'index'
+                if name not in res: res[name] = _visit(b, href, name)
+        finally: b.close()
+    _check_links(res, server)
+    return res
+
 @pytest.fixture(scope='module')
-def pages(server, browser):
-    "The home page and every sidebar page, visited once: name -> info"
-    res = {'index': _visit(browser, server, 'index')}
-    for href in dict.fromkeys(u.split('#')[0] for u in res['index']['sidebar']):
-        name = Path(urlsplit(href).path).stem or 'index'
-        if name not in res: res[name] = _visit(browser, href, name)
-    yield res
-    for i in res.values(): i['page'].close()
+def build():
+    "The docs build (reused when fresh): its time, exit code, output and `_docs/.build.json`"
+    with _locked(): dt, rc, log = _build()
+    print(f'docs build: {dt:.1f}s' if dt else 'docs build: reused the fresh _docs/')
+    status = json.loads((site/'.build.json').read_text()) if (site/'.build.json').exists() else {}
+    return dict(seconds=dt, rc=rc, log=log, status=status)
+
+@pytest.fixture(scope='module')
+def pages(build):
+    "The crawl of the built site in headless Chromium (cached beside the build for the other xdist worker)"
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f'{CHROMIUM} not found: install the Debian package `chromium` (.ci/run installs .ci/apt-packages)')
+    pytest.importorskip('playwright.sync_api', reason='the `playwright` package is missing: pip install -e ".[dev]"')
+    assert (site/'index.html').exists(), f'the docs build made no site:\n{build["log"]}'
+    with _locked():
+        idx, me = (site/'index.html').stat().st_mtime, Path(__file__).stat().st_mtime
+        if crawl_json.exists() and crawl_json.stat().st_mtime >= max(idx, me):
+            return json.loads(crawl_json.read_text())
+        t0 = time.time()
+        with _serve() as server: res = _crawl(server)
+        print(f'crawled {len(res)} pages in {time.time()-t0:.1f}s; screenshots in {shots}')
+        crawl_json.write_text(json.dumps(res))
+        return res
+
+def test_docs_build_processes_every_notebook(build):
+    failed = build['status'].get('failed')
+    assert build['rc'] == 0 and not failed, f'docs build failed (exit {build["rc"]}): {failed}\n{build["log"]}'
 
 def _notebook_order():
     "Page names of the notebooks in nbs/ in nbdev's sidebar order (index first, then by file name)"
@@ -145,21 +203,9 @@ def test_sidebar_follows_notebook_order(pages):
     want = _notebook_order()
     assert [g for g in got if g != 'index'] == [w for w in want if w != 'index'], f'sidebar {got} != notebooks {want}'
 
-def test_pages_render_cleanly(pages, server):
-    "No console error, HTTP error, broken image or raw math on any page; every internal link resolves"
-    problems, cache = [], {}
-    for name, info in pages.items():
-        problems += [f'{name}: {e}' for e in info['errors']]
-        for link in dict.fromkeys(info['links']):
-            if urlsplit(link).netloc != urlsplit(server).netloc: continue
-            base, _, frag = link.partition('#')
-            if base not in cache:
-                r = info['page'].request.get(base)
-                cache[base] = (r.status, r.text() if r.ok and 'html' in r.headers.get('content-type', '') else '')
-            status, html = cache[base]
-            if status != 200: problems.append(f'{name}: broken link {link} (HTTP {status})'); continue
-            if frag and html and not re.search(rf'(id|name)=["\']{re.escape(unquote(frag))}["\']', html):
-                problems.append(f'{name}: link {link}: no #{frag} on the target page')
+def test_pages_render_cleanly(pages):
+    "No console error, HTTP error, broken link or image, or raw math on the home page or any sidebar page"
+    problems = [f'{name}: {e}' for name, info in pages.items() for e in info['errors']]
     assert not problems, '\n'.join(problems)
 
 def _need(nb_name, page_name, pages):
@@ -168,29 +214,16 @@ def _need(nb_name, page_name, pages):
     return pages[page_name]
 
 def test_theory_shows_toy_figure(pages):
-    info = _need('00_theory.ipynb', 'theory', pages)
-    imgs = info['page'].evaluate("""() => [...document.querySelectorAll('img')]
-        .filter(i => !i.closest('header, nav, .sidebar-drawer, .sidebar-brand, #quarto-header'))
-        .map(i => ({src: i.src, w: i.naturalWidth, ok: i.complete}))""")
+    imgs = _need('00_theory.ipynb', 'theory', pages)['content_imgs']
     assert any(i['ok'] and i['w'] > 0 for i in imgs), f'the theory page shows no loaded figure (saved outputs?): {imgs}'
 
 def test_quota_reference_has_parameter_table(pages):
-    info = _need('01_quotas.ipynb', 'quotas', pages)
+    rows = _need('01_quotas.ipynb', 'quotas', pages)['quota_rows']
     params = ['recalls', 'class_sizes', 'density']
     try:
         q = importlib.import_module('drop_nb.quotas')
         params = [p for p in inspect.signature(q.drop_quotas).parameters if p not in ('args', 'kwargs')]
     except Exception: pass
-    rows = info['page'].evaluate("""() => {
-      const h = [...document.querySelectorAll('h2, h3, h4')].find(e => e.textContent.replace(/[¶#]/g, '').trim() === 'drop_quotas');
-      if (!h) return null;
-      const level = h.tagName, all = [...document.querySelectorAll('h2, h3, h4, table')];
-      for (const e of all.slice(all.indexOf(h) + 1)) {
-        if (e.tagName === 'TABLE') return [...e.querySelectorAll('tr')].map(r => [...r.cells].map(c => c.textContent.trim()));
-        if (e.tagName <= level) return [];
-      }
-      return [];
-    }""")
     assert rows is not None, 'the quotas page has no `drop_quotas` reference heading'
     assert rows, '`drop_quotas` reference has no parameter table'
     first = [r[0] for r in rows if r]
