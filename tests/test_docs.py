@@ -122,7 +122,8 @@ def _visit(browser, url, name):
     info = page.evaluate(_PAGE_INFO)
     prose = page.evaluate(_PROSE)
     shots.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shots/f'{name}.png'), full_page=True)
+    h = min(page.evaluate('document.documentElement.scrollHeight'), 3000)   # the top of long pages: full ones are slow
+    page.screenshot(path=str(shots/f'{name}.png'), full_page=True, clip={'x': 0, 'y': 0, 'width': 1280, 'height': h})
     info.update(url=url, errors=errors, content_imgs=page.evaluate(_CONTENT_IMGS), quota_rows=page.evaluate(_QUOTA_ROWS))
     page.close()
     for m in _RAW_TEX.finditer(prose):

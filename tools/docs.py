@@ -223,6 +223,10 @@ def stage_notebook(src, dst, links, title_only=False):
     nb.metadata['language_info'] = {**nb.metadata.get('language_info', {}), 'name': 'python'}
     return nb
 
+def _title(nb):
+    "A staged notebook's title (its first heading)"
+    return re.sub(r'[<>`]', '', nb.cells[0].source.splitlines()[0].lstrip('# ').strip()) or 'Home'
+
 def stage_site():
     "Stage `_proc/` for Sphinx: pages in sidebar order, `index` first with a hidden toctree of the others"
     import nbformat
@@ -245,7 +249,8 @@ def stage_site():
             dst.write_text(markdown((proc/p).read_text(), links)); continue
         nb = stage_notebook(proc/p, dst, links)
         if n == 'index':
-            toc = '```{toctree}\n:hidden:\n:maxdepth: 1\n\n' + '\n'.join(order) + '\n```'
+            # the home page first, as in nbdev's Quarto sidebar
+            toc = '```{toctree}\n:hidden:\n:maxdepth: 1\n\n' + '\n'.join([f'{_title(nb)} <self>'] + order) + '\n```'
             nb.cells.append(nbformat.v4.new_markdown_cell(toc))
         nbformat.write(nb, dst)
     (stage/'_static').mkdir()
