@@ -126,8 +126,8 @@ def _visit(browser, url, name):
     page.screenshot(path=str(shots/f'{name}.png'), full_page=True, clip={'x': 0, 'y': 0, 'width': 1280, 'height': h})
     info.update(url=url, errors=errors, content_imgs=page.evaluate(_CONTENT_IMGS), quota_rows=page.evaluate(_QUOTA_ROWS))
     page.close()
-    for m in _RAW_TEX.finditer(prose):
-        errors.append(f'raw unrendered math: ...{prose[max(0, m.start()-40):m.end()+40]!r}...')
+    raw = [prose[max(0, m.start()-30):m.end()+30].strip() for m in _RAW_TEX.finditer(prose)]
+    if raw: errors.append(f'raw unrendered math ({len(raw)} places): ' + ' | '.join(map(repr, raw[:3])))
     if info['mathErrors']: errors.append(f'{info["mathErrors"]} MathJax errors')
     if info['math'] and not info['typeset']: errors.append(f'{info["math"]} math elements but nothing typeset by MathJax')
     for i in info['imgs']:
