@@ -11,7 +11,10 @@
    site, so math renders with no network.
 
 In both paths `show_doc` uses `tools/docs_showdoc.TableRenderer` (nbdev's entry plus fastcore's parameter
-table), chosen through nbdev's `renderer` setting in a user config that exists only for the build."""
+table), chosen through nbdev's `renderer` setting in a user config that exists only for the build. Without Quarto,
+nbdev's processing runs through `tools/docs_proc.py`: a notebook nbdev cannot process is reported (the build exits 1
+after rendering the others), and `#| slow`/`#| cuda` cells and cells mixing imports with other code are not re-run
+for `show_doc` (their saved outputs stay). Status: `_docs/.build.json`. Serve with `python tools/docs.py serve`."""
 import argparse, copy, functools, json, os, posixpath, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 
@@ -157,9 +160,11 @@ _re_div = re.compile(r'^(\s*)(:{3,})\s*(\{[^}]*\})?\s*$')
 
 def markdown(src, links):
     "Quarto markdown -> MyST: callouts to admonitions, other fenced divs unwrapped, notebook links to page links"
-    res, stack = [], []
+    res, stack, fence = [], [], None
     for l in src.splitlines():
-        m = _re_div.match(l)
+        f = re.match(r'^\s*(`{3,}|~{3,})', l)
+        if f and (fence is None or f.group(1).startswith(fence)): fence = None if fence else f.group(1)
+        m = None if fence or f else _re_div.match(l)     # leave code blocks alone
         if m and (m.group(3) or stack):
             ind, colons, attrs = m.groups()
             if attrs:   # opening fence
