@@ -14,6 +14,13 @@ class TableRenderer(BasicMarkdownRenderer):
     "nbdev's markdown `show_doc` entry followed by fastcore's `DocmentTbl` parameter table"
     def _repr_markdown_(self):
         md = super()._repr_markdown_()
-        try: tbl = DocmentTbl(self.sym)._repr_markdown_()
-        except Exception: tbl = ''  # objects without an inspectable signature keep the plain entry
-        return md + ('\n\n' + tbl if tbl else '')
+        return md + ('\n\n' + tbl if (tbl := _table(self.sym)) else '')
+
+def _table(sym):
+    "fastcore's parameter table; also for parameters without docments comments when they have a type or default"
+    try:
+        t = DocmentTbl(sym)
+        if t.has_docment: return t._repr_markdown_()
+        if not t.params or not t._columns: return ''
+        return '\n'.join([t.hdr_str, t.params_str] + ([t.return_str] if t.has_return else []))
+    except Exception: return ''   # objects without an inspectable signature keep the plain entry
