@@ -60,8 +60,8 @@ def run_nbdev(env, force=False, n_workers=None, quarto=False):
     if quarto:
         if force: shutil.rmtree(proc, ignore_errors=True)
         log('nbdev-docs (nbdev processing, then Quarto)')
-        r = subprocess.run([str(Path(sys.executable).parent/'nbdev-docs'), '--n_workers', str(n_workers)], cwd=root, env=env)
-        return {} if r.returncode == 0 else {'nbdev-docs': f'exit {r.returncode}'}
+        r = subprocess.run([str(Path(sys.executable).parent/'nbdev-docs'), '--n-workers', str(n_workers)], cwd=root, env=env)
+        return {} if r.returncode == 0 else {'nbdev-docs': f'nbdev-docs failed (exit {r.returncode}): see its output above'}
     log('nbdev processing (nbdev-proc-nbs) -> _proc/')
     errs = Path(env['XDG_CONFIG_HOME'])/'errors.json'
     r = subprocess.run([sys.executable, str(tools/'docs_proc.py'), str(n_workers), '1' if force else '0', str(errs)],
@@ -296,8 +296,8 @@ def build(force=False, renderer='auto', n_workers=None, quiet=True):
     log(f'{status["renderer"]} site in {out.relative_to(root)}/: {len(pages)} pages, nbdev {status["nbdev_s"]}s + '
         f'render {status["render_s"]}s = {status["total_s"]}s')
     if failed:
-        log(f'FAILED: nbdev could not process {", ".join(Path(k).name for k in failed)} (their pages are missing); '
-            "see nbdev's error above")
+        log(f'FAILED: {", ".join(Path(k).name for k in failed)}: see the errors above' +
+            ('' if quarto else ' (those notebooks have no page)'))
         sys.exit(1)
     return status
 
