@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# One-call GPU reproduction of issue 8 (see tools/gpu_README.md for the exact `run` invocation and the estimate).
+#   device:   bash tools/gpu_run.sh                      ($OUT set by the device tool; .gpu_data/ carried)
+#   dry run:  GPU_RUN_SIZE=tiny OUT=/tmp/gpu_dry/out PYTHON=.venv/bin/python GPU_DATA=/work/shared/data bash tools/gpu_run.sh
+# Phases: install (wheels + the project, offline) -> data (archives decoded into the array cache) -> timing (full-data
+# CIFAR-10, ResNet-9, bf16/channels-last/GPU-resident) -> plan (grid epochs from the measured rate and the time left) ->
+# grid (CIFAR-10 and Tiny-ImageNet-32 through `drop-nb run --preset gpu`) -> figures (`drop-nb figures`) -> report.
+# Writes under $OUT (<= 8 files): log.txt timing.json results.jsonl summary.md provenance.json figures.tgz runs.tgz
+set -uo pipefail
+SIZE=${GPU_RUN_SIZE:-full}
+: "${OUT:?set OUT to the folder whose files come back}"
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd); cd "$REPO"
+CARRY=${GPU_DATA:-$REPO/.gpu_data}                 # holds cifar10.tgz, tinyimagenet32.tgz, whl/, commit.txt
+WORK=${GPU_WORK:-/tmp/drop_gpu_$SIZE}               # scratch: data, cache, results (not returned)
+PY=${PYTHON:-python3}
+if [ "$SIZE" = tiny ]; then BUDGET=${GPU_RUN_BUDGET_S:-600}; PAR=${GPU_RUN_PARALLEL:-0}
+else BUDGET=${GPU_RUN_BUDGET_S:-420}; PAR=${GPU_RUN_PARALLEL:-1}; fi   # 420 s of script + ~2 min start/transfer < 9 min
+RESERVE=${GPU_RUN_RESERVE_S:-45}                    # kept back for figures + report after the grid deadline
+T0=$(date +%s)
+mkdir -p "$OUT" "$WORK"; rm -f "$WORK/phases.tsv"
+exec > >(tee -a "$OUT/log.txt") 2>&1
+export PYTHONUNBUFFERED=1 MPLBACKEND=Agg DROP_NB_CACHE=$WORK/cache DROP_NB_DATA=$WORK/data
+now() { date +%s.%N; }
+PH=$(now); PHN=start
+phase() { local t; t=$(now); awk -v a="$t" -v b="$PH" -v n="$PHN" 'BEGIN{printf "%s\t%.2f\n", n, a-b}' >> "$WORK/phases.tsv"; PH=$t; PHN=$1
+          echo "=== [$(date +%T), +$(( $(date +%s) - T0 )) s] $1"; }
+left() { echo $(( T0 + BUDGET - $(date +%s) )); }
+echo "gpu_run.sh size=$SIZE budget=${BUDGET}s repo=$REPO carry=$CARRY work=$WORK python=$PY"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+
+COMMIT=$WORK/commit.txt   # the device copy has no .git: prepare wrote the commit into the carried folder
+if git rev-parse HEAD > "$COMMIT" 2>/dev/null; then git status --porcelain --untracked-files=no | grep -q . && echo "(uncommitted changes in the tree)" >> "$COMMIT"
+else cp "$CARRY/commit.txt" "$COMMIT" 2>/dev/null || echo unknown > "$COMMIT"; fi
+phase install   # fastai & co. are not on the device image: wheels carried in .gpu_data/whl (no index reachable)
+if ! $PY -c 'import fastai' 2>/dev/null; then
+  $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$WORK/site" "$CARRY"/whl/*.whl || exit 3
+  export PYTHONPATH=$WORK/site${PYTHONPATH:+:$PYTHONPATH}
+fi
+if [ "$($PY -c 'import drop_nb, os; print(os.path.dirname(os.path.dirname(os.path.realpath(drop_nb.__file__))))' 2>/dev/null)" != "$REPO" ]; then
+  $PY -m pip install -q --no-index --no-deps --no-build-isolation --no-cache-dir -e . \
+    || { echo 'pip install -e . failed: using PYTHONPATH'; export PYTHONPATH=$REPO${PYTHONPATH:+:$PYTHONPATH}; }
+fi
+BIN=$($PY -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
+if [ -x "$BIN/drop-nb" ]; then DROPNB=("$BIN/drop-nb"); else DROPNB=("$PY" -c 'import sys; from drop_nb.cli import main; sys.exit(main())'); fi
+$PY -c 'import torch, fastai, drop_nb; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), "fastai", fastai.__version__, "drop_nb", drop_nb.__file__)' || exit 3
+
+phase data      # the loaders read the .tgz archives in one pass and cache decoded uint8 arrays (faster than untarring 170k files)
+mkdir -p "$WORK/data"
+if [ "$SIZE" = tiny ]; then $PY tools/gpu_tasks.py tiny-data "$CARRY" "$WORK/data" || exit 4
+else for f in cifar10.tgz tinyimagenet32.tgz; do ln -sf "$(realpath "$CARRY/$f")" "$WORK/data/$f"; done; fi
+ls -laL "$WORK/data"
+$PY tools/gpu_tasks.py decode cifar10 & P1=$!
+$PY tools/gpu_tasks.py decode tinyimagenet & P2=$!
+wait $P1 || exit 4; wait $P2 || exit 4
+
+phase timing    # full-data CIFAR-10 to >= 93% in <= 20 s (ResNet-9, one-cycle, bf16, channels-last, data on the GPU)
+$PY tools/gpu_tasks.py timing "$WORK/timing.json" || exit 5
+cp "$WORK/timing.json" "$OUT/timing.json"
+
+phase plan      # grid epochs E: the largest that fits the time left at the timing run's images/s
+C_PROT="Random Random+DRoP EL2N EL2N+DRoP Forgetting DynUnc Full"; T_PROT="Random Random+DRoP EL2N EL2N+DRoP Full"
+if [ "$SIZE" = tiny ]; then C_DENS="0.5"; C_SEEDS="0"; T_PROT="Random Random+DRoP Full"; T_DENS="0.5"; NC=300; NT=200
+else C_DENS="0.3 0.5 0.7 0.9"; C_SEEDS="0 1"; T_DENS="0.3 0.7"; NC=50000; NT=100000; fi
+T_SEEDS="0"
+js() { printf '"%s",' $1 | sed 's/,$//'; }
+GRIDS="[{\"dataset\":\"cifar10\",\"protocols\":[$(js "$C_PROT")],\"densities\":[${C_DENS// /,}],\"seeds\":[${C_SEEDS// /,}],\"n_train\":$NC},
+{\"dataset\":\"tinyimagenet\",\"protocols\":[$(js "$T_PROT")],\"densities\":[${T_DENS// /,}],\"seeds\":[$T_SEEDS],\"n_train\":$NT}]"
+GRID_BUDGET=$(( $(left) - RESERVE ))
+if [ "$SIZE" = tiny ]; then E=1; else E=${GPU_GRID_EPOCHS:-$($PY tools/gpu_tasks.py plan "$WORK/timing.json" "$GRID_BUDGET" "$GRIDS" 1.0)}; fi
+export GPU_GRID_EPOCHS_USED=$E
+echo "grid epochs E=$E for a grid budget of ${GRID_BUDGET}s"
+
+phase grid
+RES=$WORK/results; DEADLINE=$(( T0 + BUDGET - RESERVE )); HARD=$(( DEADLINE - $(date +%s) + 120 ))
+[ $HARD -lt 30 ] && HARD=30
+g() { timeout -k 10 $HARD $PY tools/gpu_tasks.py grid "$@" --out "$RES"; }
+if [ "$PAR" = 1 ]; then   # one process per CIFAR-10 seed plus one for Tiny-ImageNet, sharing the GPU
+  g cifar10 $E $DEADLINE --protocols $C_PROT --densities $C_DENS --seeds $C_SEEDS --shard 0/2 > "$WORK/grid_c0.log" 2>&1 & Q1=$!
+  g cifar10 $E $DEADLINE --protocols $C_PROT --densities $C_DENS --seeds $C_SEEDS --shard 1/2 > "$WORK/grid_c1.log" 2>&1 & Q2=$!
+  g tinyimagenet $E $DEADLINE --protocols $T_PROT --densities $T_DENS --seeds $T_SEEDS > "$WORK/grid_t.log" 2>&1 & Q3=$!
+  wait $Q1; wait $Q2; wait $Q3
+  for f in "$WORK"/grid_*.log; do echo "--- $f"; grep -v -i 'warn' "$f" | tail -n 8; done
+else
+  g cifar10 $E $DEADLINE --protocols $C_PROT --densities $C_DENS --seeds $C_SEEDS
+  g tinyimagenet $E $DEADLINE --protocols $T_PROT --densities $T_DENS --seeds $T_SEEDS
+fi
+
+phase figures
+"${DROPNB[@]}" figures --results "$RES" --out "$RES/figures" --quiet; echo "figures rc=$?"
+tar -czf "$OUT/figures.tgz" -C "$RES" figures
+tar -czf "$OUT/runs.tgz" -C "$RES" runs
+
+phase report
+$PY tools/gpu_tasks.py report "$RES" "$OUT" "$WORK/phases.tsv" "$WORK/timing.json" "$COMMIT"
+phase end
+$PY tools/gpu_tasks.py report "$RES" "$OUT" "$WORK/phases.tsv" "$WORK/timing.json" "$COMMIT" > /dev/null  # with the report phase's time
+echo "done in $(( $(date +%s) - T0 )) s; files in $OUT:"; ls -la "$OUT"
+sleep 1
