@@ -127,7 +127,7 @@ class DataBundle:
         self.n_classes = len(self.classes)
         self.g_train, self.g_valid, self.g_test = [None if g is None else np.asarray(g, dtype=np.int64) for g in (g_train, g_valid, g_test)]
         self.group_names = None if group_names is None else [str(o) for o in group_names]
-        self.kind = kind or ('image' if x_train.dtype == np.uint8 and x_train.ndim == 4 else 'signal' if x_train.ndim == 3 else 'tabular')
+        self.kind = kind or ('image' if x_train.ndim == 4 else 'signal' if x_train.ndim == 3 else 'tabular')
         self.train_src_idx = train_src_idx
         self.feature_names = feature_names
         self.mean = self.std = None
