@@ -14,7 +14,7 @@ CARRY=${GPU_DATA:-$REPO/.gpu_data}                 # holds cifar10.tgz, tinyimag
 WORK=${GPU_WORK:-/tmp/drop_gpu_$SIZE}               # scratch: data, cache, results (not returned)
 PY=${PYTHON:-python3}
 if [ "$SIZE" = tiny ]; then BUDGET=${GPU_RUN_BUDGET_S:-600}; PAR=${GPU_RUN_PARALLEL:-0}
-else BUDGET=${GPU_RUN_BUDGET_S:-420}; PAR=${GPU_RUN_PARALLEL:-1}; fi   # 420 s of script + ~2 min start/transfer < 9 min
+else BUDGET=${GPU_RUN_BUDGET_S:-400}; PAR=${GPU_RUN_PARALLEL:-1}; fi   # 400 s of script + ~2 min start/transfer < 9 min
 RESERVE=${GPU_RUN_RESERVE_S:-45}                    # kept back for figures + report after the grid deadline
 T0=$(date +%s)
 mkdir -p "$OUT" "$WORK"; rm -f "$WORK/phases.tsv"
@@ -53,8 +53,8 @@ $PY tools/gpu_tasks.py decode tinyimagenet > "$WORK/decode_tin.log" 2>&1 & P2=$!
 $PY tools/gpu_tasks.py decode cifar10 || exit 4
 
 phase timing    # full-data CIFAR-10 to >= 93% in <= 20 s (ResNet-9, one-cycle, bf16, channels-last, data on the GPU)
-$PY tools/gpu_tasks.py timing "$WORK/timing.json" || exit 5
-cp "$WORK/timing.json" "$OUT/timing.json"
+$PY tools/gpu_tasks.py timing "$WORK/timing.json" || echo "timing phase FAILED (the grid still runs, with GPU_GRID_EPOCHS or 3 epochs)"
+[ -f "$WORK/timing.json" ] && cp "$WORK/timing.json" "$OUT/timing.json"
 
 phase tin-decode-wait
 wait $P2 || { cat "$WORK/decode_tin.log"; exit 4; }; cat "$WORK/decode_tin.log"
@@ -68,12 +68,13 @@ js() { printf '"%s",' $1 | sed 's/,$//'; }
 GRIDS="[{\"dataset\":\"cifar10\",\"protocols\":[$(js "$C_PROT")],\"densities\":[${C_DENS// /,}],\"seeds\":[${C_SEEDS// /,}],\"n_train\":$NC},
 {\"dataset\":\"tinyimagenet\",\"protocols\":[$(js "$T_PROT")],\"densities\":[${T_DENS// /,}],\"seeds\":[$T_SEEDS],\"n_train\":$NT}]"
 GRID_BUDGET=$(( $(left) - RESERVE ))
-if [ "$SIZE" = tiny ]; then E=1; else E=${GPU_GRID_EPOCHS:-$($PY tools/gpu_tasks.py plan "$WORK/timing.json" "$GRID_BUDGET" "$GRIDS" 1.0)}; fi
+if [ "$SIZE" = tiny ]; then E=1; elif [ -n "${GPU_GRID_EPOCHS:-}" ] || [ ! -f "$WORK/timing.json" ]; then E=${GPU_GRID_EPOCHS:-3}
+else E=$($PY tools/gpu_tasks.py plan "$WORK/timing.json" "$GRID_BUDGET" "$GRIDS" 1.0) || E=3; fi
 export GPU_GRID_EPOCHS_USED=$E
 echo "grid epochs E=$E for a grid budget of ${GRID_BUDGET}s"
 
 phase grid
-RES=$WORK/results; DEADLINE=$(( T0 + BUDGET - RESERVE )); HARD=$(( DEADLINE - $(date +%s) + 120 ))
+RES=$WORK/results; DEADLINE=$(( T0 + BUDGET - RESERVE )); HARD=$(( DEADLINE - $(date +%s) + 60 ))   # a run in flight at the deadline may finish
 [ $HARD -lt 30 ] && HARD=30
 g() { timeout -k 10 $HARD $PY tools/gpu_tasks.py grid "$@" --imbalances 1 --out "$RES"; }   # --imbalances 1: the preset's imbalance block stays out
 if [ "$PAR" = 1 ]; then   # one process per CIFAR-10 seed plus one for Tiny-ImageNet, sharing the GPU
