@@ -12,7 +12,7 @@ SIZE=${GPU_RUN_SIZE:-full}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd); cd "$REPO"
 CARRY=${GPU_DATA:-$REPO/.gpu_data}                 # holds cifar10.tgz, tinyimagenet32.tgz, whl/, commit.txt
 WORK=${GPU_WORK:-/tmp/drop_gpu_$SIZE}               # scratch: data, cache, results (not returned)
-PY=${PYTHON:-python3}
+PY=${PYTHON:-python3}; case $PY in */*) PY=$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY");; esac   # absolute: some steps cd /
 if [ "$SIZE" = tiny ]; then BUDGET=${GPU_RUN_BUDGET_S:-600}; PAR=${GPU_RUN_PARALLEL:-0}
 else BUDGET=${GPU_RUN_BUDGET_S:-400}; PAR=${GPU_RUN_PARALLEL:-1}; fi   # 400 s of script + ~2 min start/transfer < 9 min
 RESERVE=${GPU_RUN_RESERVE_S:-45}                    # kept back for figures + report after the grid deadline
@@ -36,13 +36,14 @@ if ! $PY -c 'import fastai' 2>/dev/null; then
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$WORK/site" "$CARRY"/whl/*.whl || exit 3
   export PYTHONPATH=$WORK/site${PYTHONPATH:+:$PYTHONPATH}
 fi
-if [ "$($PY -c 'import drop_nb, os; print(os.path.dirname(os.path.dirname(os.path.realpath(drop_nb.__file__))))' 2>/dev/null)" != "$REPO" ]; then
+# (checked from / : from the repo root `import drop_nb` would find the source folder, but tools/*.py run with tools/ on sys.path)
+if [ "$(cd / && $PY -c 'import drop_nb, os; print(os.path.dirname(os.path.dirname(os.path.realpath(drop_nb.__file__))))' 2>/dev/null)" != "$REPO" ]; then
   $PY -m pip install -q --no-index --no-deps --no-build-isolation --no-cache-dir -e . \
     || { echo 'pip install -e . failed: using PYTHONPATH'; export PYTHONPATH=$REPO${PYTHONPATH:+:$PYTHONPATH}; }
 fi
 BIN=$($PY -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
 if [ -x "$BIN/drop-nb" ]; then DROPNB=("$BIN/drop-nb"); else DROPNB=("$PY" -c 'import sys; from drop_nb.cli import main; sys.exit(main())'); fi
-$PY -c 'import torch, fastai, drop_nb; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), "fastai", fastai.__version__, "drop_nb", drop_nb.__file__)' || exit 3
+(cd / && $PY -c 'import torch, fastai, drop_nb; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), "fastai", fastai.__version__, "drop_nb", drop_nb.__file__)') || exit 3
 
 phase data      # the loaders read the .tgz archives in one pass and cache decoded uint8 arrays (faster than untarring 170k files)
 mkdir -p "$WORK/data"
