@@ -17,7 +17,7 @@ if [ "$SIZE" = tiny ]; then BUDGET=${GPU_RUN_BUDGET_S:-600}; PAR=${GPU_RUN_PARAL
 else BUDGET=${GPU_RUN_BUDGET_S:-400}; PAR=${GPU_RUN_PARALLEL:-1}; fi   # 400 s of script + ~2 min start/transfer < 9 min
 RESERVE=${GPU_RUN_RESERVE_S:-45}                    # kept back for figures + report after the grid deadline
 T0=$(date +%s)
-mkdir -p "$OUT" "$WORK"; rm -f "$WORK/phases.tsv"
+mkdir -p "$OUT" "$WORK"; rm -f "$WORK/phases.tsv" "$WORK/grid_all.log"
 exec > >(tee -a "$OUT/log.txt") 2>&1
 export PYTHONUNBUFFERED=1 MPLBACKEND=Agg DROP_NB_CACHE=$WORK/cache DROP_NB_DATA=$WORK/data
 now() { date +%s.%N; }
@@ -77,13 +77,13 @@ echo "grid epochs E=$E for a grid budget of ${GRID_BUDGET}s"
 phase grid
 RES=$WORK/results; DEADLINE=$(( T0 + BUDGET - RESERVE )); HARD=$(( DEADLINE - $(date +%s) + 60 ))   # a run in flight at the deadline may finish
 [ $HARD -lt 30 ] && HARD=30
-g() { timeout -k 10 $HARD $PY tools/gpu_tasks.py grid "$@" --imbalances 1 --out "$RES"; }   # --imbalances 1: the preset's imbalance block stays out
+g() { timeout -k 10 $HARD $PY tools/gpu_tasks.py grid "$@" --imbalances 1 --out "$RES" 2>&1 | tee -a "$WORK/grid_all.log"; }   # --imbalances 1: the preset's imbalance block stays out
 if [ "$PAR" = 1 ]; then   # one process per CIFAR-10 seed plus one for Tiny-ImageNet, sharing the GPU
   g cifar10 $E $DEADLINE --protocols $C_PROT --densities $C_DENS --seeds $C_SEEDS --shard 0/2 > "$WORK/grid_c0.log" 2>&1 & Q1=$!
   g cifar10 $E $DEADLINE --protocols $C_PROT --densities $C_DENS --seeds $C_SEEDS --shard 1/2 > "$WORK/grid_c1.log" 2>&1 & Q2=$!
   g tinyimagenet $E $DEADLINE --protocols $T_PROT --densities $T_DENS --seeds $T_SEEDS > "$WORK/grid_t.log" 2>&1 & Q3=$!
   wait $Q1; wait $Q2; wait $Q3
-  for f in "$WORK"/grid_*.log; do echo "--- $f"; grep -v -i 'warn' "$f" | tail -n 8; done
+  for f in "$WORK"/grid_c0.log "$WORK"/grid_c1.log "$WORK"/grid_t.log; do echo "--- $f"; grep -v -i 'warn' "$f" | tail -n 8; done
 else
   g cifar10 $E $DEADLINE --protocols $C_PROT --densities $C_DENS --seeds $C_SEEDS
   g tinyimagenet $E $DEADLINE --protocols $T_PROT --densities $T_DENS --seeds $T_SEEDS
@@ -95,8 +95,8 @@ tar -czf "$OUT/figures.tgz" -C "$RES" figures
 tar -czf "$OUT/runs.tgz" -C "$RES" runs
 
 phase report
-$PY tools/gpu_tasks.py report "$RES" "$OUT" "$WORK/phases.tsv" "$WORK/timing.json" "$COMMIT"
+$PY tools/gpu_tasks.py report "$RES" "$OUT" "$WORK/phases.tsv" "$WORK/timing.json" "$COMMIT" "$WORK/grid_all.log"
 phase end
-$PY tools/gpu_tasks.py report "$RES" "$OUT" "$WORK/phases.tsv" "$WORK/timing.json" "$COMMIT" > /dev/null  # with the report phase's time
+$PY tools/gpu_tasks.py report "$RES" "$OUT" "$WORK/phases.tsv" "$WORK/timing.json" "$COMMIT" "$WORK/grid_all.log" > /dev/null  # with the report phase's time
 echo "done in $(( $(date +%s) - T0 )) s; files in $OUT:"; ls -la "$OUT"
 sleep 1

@@ -183,7 +183,7 @@ def _gpu()->dict:
         return dict(nvidia_smi=q, name=q.split(',')[0].strip() if q else None)
     except Exception as e: return dict(nvidia_smi=None, name=None, error=repr(e))
 
-def report(results:str, outdir:str, phases_file:str, timing_json:str, commit_file:str):
+def report(results:str, outdir:str, phases_file:str, timing_json:str, commit_file:str, grid_log:str=''):
     "results.jsonl, summary.md, provenance.json under `outdir`."
     import numpy as np, pandas as pd
     from drop_nb import experiments as ex
@@ -204,7 +204,8 @@ def report(results:str, outdir:str, phases_file:str, timing_json:str, commit_fil
                 gpu=_gpu(), versions=_versions(), git=commit, host=platform.node(), phases_wall_s=phases,
                 timing=tim, grid=grid_img, grid_epochs=os.environ.get('GPU_GRID_EPOCHS_USED'),
                 settings={d: grid_settings(d, 0) | {'epochs': 'see grid_epochs'} for d in ('cifar10', 'tinyimagenet')},
-                failed_or_skipped=None)
+                failed_or_skipped=[l.strip() for l in (Path(grid_log).read_text().splitlines() if grid_log and Path(grid_log).exists() else [])
+                                   if re.search(r'failed|Timeout|Traceback|Error', l)][:200])
     lines = [f'# GPU run ({prov["size"]}): {prov["gpu"].get("name") or "no GPU"}', '',
              f'git {commit}; torch {prov["versions"].get("torch")}, fastai {prov["versions"].get("fastai")}, drop_nb {prov["versions"].get("drop_nb")}', '']
     if tim:
@@ -214,7 +215,9 @@ def report(results:str, outdir:str, phases_file:str, timing_json:str, commit_fil
                   f'{tim["test_acc_full10k"]:.4f} (all 10k); {tim["img_s"]:.0f} images/s; {tim["flops_train_per_img"]/1e9:.2f} GFLOP/image '
                   f'(fwd+bwd) -> {tim["achieved_tflops"]} TFLOP/s = {100*tim["frac_peak_bf16"]:.1f}% of {tim["peak_bf16_tflops"]:.0f} TFLOP/s '
                   f'dense bf16 peak ({tim["peak_source"]}); target met: {tim["target_met"]}', '']
-    lines += ['## Phases (wall s)', '', *[f'- {k}: {v}' for k, v in phases.items()], '']
+    lines += ['## Phases (wall s)', '', *[f'- {k}: {v}' for k, v in phases.items()], '',
+              f'grid epochs E = {prov["grid_epochs"]}; runs per dataset: ' + ', '.join(f'{d} {v["runs"]}' for d, v in grid_img.items()) +
+              f'; failed or skipped lines in the grid log: {len(prov["failed_or_skipped"])}', '']
     for d, g in df[np.isclose(df['imbalance'].astype(float), 1.0)].groupby('dataset'):
         lines += [f'## {d}: mean over seeds (accuracy, worst-class accuracy)', '', '```',
                   ex.seed_means(g).round(4).to_string(), '```', '']
