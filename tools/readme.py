@@ -41,6 +41,7 @@ def render(nb_path=root/'nbs'/'index.ipynb'):
     nb.cells = [c for c in map(_proc_cell, nb.cells) if c is not None]
     nb.metadata['language_info'] = {'name': 'python'}
     body, _ = MarkdownExporter(exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(nb)
+    body = re.sub(r'\]\((?!https?:|/|#)([^)]+\.ipynb)\)', r'](nbs/\1)', body)  # links between notebooks, seen from the top
     body = re.sub(r'\n{3,}', '\n\n', body).strip() + '\n'
     return '<!-- Generated from nbs/index.ipynb by `python tools/readme.py`; edit the notebook, not this file. -->\n\n' + body
 
