@@ -36,6 +36,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'drop_nb.data._decode': ('data.html#_decode', 'drop_nb/data.py'),
                               'drop_nb.data._find': ('data.html#_find', 'drop_nb/data.py'),
                               'drop_nb.data._fingerprint': ('data.html#_fingerprint', 'drop_nb/data.py'),
+                              'drop_nb.data._load_fastai_cifar': ('data.html#_load_fastai_cifar', 'drop_nb/data.py'),
                               'drop_nb.data._read_adult_csv': ('data.html#_read_adult_csv', 'drop_nb/data.py'),
                               'drop_nb.data._read_class_folders': ('data.html#_read_class_folders', 'drop_nb/data.py'),
                               'drop_nb.data._read_tinyimagenet': ('data.html#_read_tinyimagenet', 'drop_nb/data.py'),

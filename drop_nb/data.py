@@ -314,6 +314,25 @@ def _find(path:str|Path|None, names:tuple, what:str, how:str)->Path:
             if (root/n).exists(): return root/n
     raise FileNotFoundError(f'{what}: not found in the data folder {root} (from path=, env DROP_NB_DATA, or <repo>/../shared/data). {how}')
 
+def _load_fastai_cifar(name:str, # 'cifar10' or 'cifar100': folder/archive name and cache key
+                       what:str, how:str, # dataset title and how to get it, for the not-found error
+                       url:str, # fastai `URLs` attribute to download where online
+                       path=None, seed:int=0, imbalance=None, download:bool=False, limit=None, **kwargs)->DataBundle:
+    "A CIFAR set in fastai's archive folder layout: found (or downloaded), decoded once, cached."
+    try: p = _find(path, (name, f'{name}.tgz'), what, how)
+    except FileNotFoundError:
+        if not download: raise
+        from fastai.data.external import untar_data, URLs
+        p = untar_data(getattr(URLs, url))
+    def build():
+        src = _Source(p)
+        try: a, classes = _read_class_folders(src, limit=limit)
+        finally: src.close()
+        a['classes'] = np.array(classes); return a
+    a = _cached(f'{name}{"" if limit is None else f"_lim{limit}"}', p, build)
+    return from_arrays(name, a['x_train'], a['y_train'], a['x_test'], a['y_test'], seed=seed,
+                       imbalance=imbalance, classes=[str(c) for c in a['classes']], **kwargs)
+
 def load_cifar10(path:str|Path|None=None, # folder or .tgz in fastai's CIFAR layout; default: data root
                  seed:int=0, imbalance:float|None=None, download:bool=False, # download with fastai's untar_data when not found
                  limit:int|None=None, # read only the first `limit` images per class and split (quick tests)
@@ -321,19 +340,7 @@ def load_cifar10(path:str|Path|None=None, # folder or .tgz in fastai's CIFAR lay
     "CIFAR-10 (50,000 train / 10,000 test, 32x32 RGB) from fastai's archive layout, decoded once and cached."
     how = ("Put fastai's cifar10.tgz (or its extracted cifar10/ folder) there, set DROP_NB_DATA, or pass path=; "
            "online, load_cifar10(download=True) fetches it with fastai's untar_data(URLs.CIFAR).")
-    try: p = _find(path, ('cifar10', 'cifar10.tgz'), 'CIFAR-10', how)
-    except FileNotFoundError:
-        if not download: raise
-        from fastai.data.external import untar_data, URLs
-        p = untar_data(URLs.CIFAR)
-    def build():
-        src = _Source(p)
-        try: a, classes = _read_class_folders(src, limit=limit)
-        finally: src.close()
-        a['classes'] = np.array(classes); return a
-    a = _cached(f'cifar10{"" if limit is None else f"_lim{limit}"}', p, build)
-    return from_arrays('cifar10', a['x_train'], a['y_train'], a['x_test'], a['y_test'], seed=seed,
-                       imbalance=imbalance, classes=[str(c) for c in a['classes']], **kwargs)
+    return _load_fastai_cifar('cifar10', 'CIFAR-10', how, 'CIFAR', path, seed, imbalance, download, limit, **kwargs)
 
 # %% ../nbs/04_data.ipynb #8d1c1c4c
 def make_fake_image_folder(root:str|Path, # folder to create
@@ -441,19 +448,7 @@ def load_cifar100(path:str|Path|None=None, # folder or .tgz in fastai's CIFAR-10
     "CIFAR-100 from fastai's archive folder layout (path, data root, or `download=True` online)."
     how = ("Pass path= to a cifar100/ folder or .tgz in fastai's layout; online, download=True uses untar_data(URLs.CIFAR_100). "
            "Offline, the documented stand-in is load_dataset('tinyimagenet100') (100 Tiny-ImageNet classes at 32 px).")
-    try: p = _find(path, ('cifar100', 'cifar100.tgz'), 'CIFAR-100', how)
-    except FileNotFoundError:
-        if not download: raise
-        from fastai.data.external import untar_data, URLs
-        p = untar_data(URLs.CIFAR_100)
-    def build():
-        src = _Source(p)
-        try: a, classes = _read_class_folders(src, limit=limit)
-        finally: src.close()
-        a['classes'] = np.array(classes); return a
-    a = _cached(f'cifar100{"" if limit is None else f"_lim{limit}"}', p, build)
-    return from_arrays('cifar100', a['x_train'], a['y_train'], a['x_test'], a['y_test'], seed=seed,
-                       imbalance=imbalance, classes=[str(c) for c in a['classes']], **kwargs)
+    return _load_fastai_cifar('cifar100', 'CIFAR-100', how, 'CIFAR_100', path, seed, imbalance, download, limit, **kwargs)
 
 # %% ../nbs/04_data.ipynb #6d6fcbf6
 ADULT_COLS = ['age', 'workclass', 'fnlwgt', 'education', 'education-num', 'marital-status', 'occupation',
