@@ -391,7 +391,11 @@ from .data import make_dls, eval_dl
 from .models import get_model
 from .train import make_learner, fit_recipe, pruned_epochs, cdbw_loss, group_dro_loss
 
-def query_seed(seed:int, i:int)->int: return 1000 * int(seed) + int(i)
+def query_seed(seed:int, # the run's seed
+               i:int, # index of the query-model initialisation
+              )->int:
+    "Seed of query model `i` of a run: distinct across runs and initialisations."
+    return 1000 * int(seed) + int(i)
 
 from fastai.callback.core import Callback, CancelValidException
 class _NoValidate(Callback):
