@@ -19,7 +19,7 @@ from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import SGD
 from fastai.metrics import accuracy
 from fastai.torch_core import set_seed
-from .data import IndexCB
+from .loaders import IndexCB
 from .metrics import hit_rates, cdbw_weights
 
 # %% auto #0
