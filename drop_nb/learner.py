@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['class_vocab', 'dataset_labels', 'subset_dataset', 'SampleIndexCB', 'valid_recalls', 'prune_dls']
 
-# %% ../nbs/14_learner.ipynb #9033b455
+# %% ../nbs/14_learner.ipynb #ace1f3f5
 import warnings
 import numpy as np
 import torch
@@ -15,12 +15,12 @@ from fastai.data.transforms import Categorize, MultiCategorize
 from fastai.tabular.core import Tabular
 from .quotas import check_density, to_numpy
 from .select import prune
-from .metrics import class_accuracy as class_recalls
+from .metrics import class_recalls
 from .scores import IndexedStatsCB
 
-# %% ../nbs/14_learner.ipynb #bcddbd1a
+# %% ../nbs/14_learner.ipynb #181c065b
 _NOT_FASTAI = ("{} is not a fastai Datasets or TabularPandas: build the loaders with ImageDataLoaders, a DataBlock "
-               "or TabularDataLoaders (loaders from drop_nb.data.make_dls hold their labels as arrays: prune "
+               "or TabularDataLoaders (loaders from drop_nb.loaders.make_dls hold their labels as arrays: prune "
                "ds.y_train with drop_nb.select.prune)")
 
 def _target_tfm(ds)->Categorize:
@@ -43,13 +43,13 @@ def _target_tfm(ds)->Categorize:
                                  "target (y_block=CategoryBlock() for tabular loaders)")
     return cat[0]
 
-# %% ../nbs/14_learner.ipynb #c396ca25
+# %% ../nbs/14_learner.ipynb #d92b90b8
 def class_vocab(dls:DataLoaders, # fastai DataLoaders with a classification target
                )->list: # class names, in the order of the label ids
     "The classes of the training set's target (its `Categorize` vocab); a clear error for loaders without one."
     return list(_target_tfm(getattr(dls, 'train_ds', dls)).vocab)
 
-# %% ../nbs/14_learner.ipynb #a29d86cd
+# %% ../nbs/14_learner.ipynb #dddc9363
 def dataset_labels(ds, # a fastai dataset: `dls.train_ds` or `dls.valid_ds` (Datasets or TabularPandas)
                   )->np.ndarray: # int64 class id of every sample, in the dataset's order
     "The class id of every sample of a fastai dataset, through the target's transforms only (inputs are never loaded)."
@@ -58,7 +58,7 @@ def dataset_labels(ds, # a fastai dataset: `dls.train_ds` or `dls.valid_ds` (Dat
     tl = ds.tls[ds.n_inp]
     return np.array([int(tl[i]) for i in range(len(tl))], dtype=np.int64)
 
-# %% ../nbs/14_learner.ipynb #37afc580
+# %% ../nbs/14_learner.ipynb #76800bef
 def subset_dataset(ds, # a fastai dataset (Datasets or TabularPandas)
                    idx, # positions of the samples to keep
                   ):
@@ -70,10 +70,10 @@ def subset_dataset(ds, # a fastai dataset (Datasets or TabularPandas)
     if isinstance(ds, Datasets): return type(ds)(tls=[tl._new(tl._get(list(idx))) for tl in ds.tls], n_inp=ds.n_inp)
     raise TypeError(_NOT_FASTAI.format(type(ds).__name__))
 
-# %% ../nbs/14_learner.ipynb #91d731ea
+# %% ../nbs/14_learner.ipynb #b264706e
 _NO_ORDER = ("SampleIndexCB needs a fastai DataLoader that draws an order with get_idxs() and batches it by `bs` "
-             "(ImageDataLoaders, DataBlock, TabularDataLoaders); loaders from drop_nb.data.make_dls carry the index "
-             "in the batch: use drop_nb.data.IndexCB with those")
+             "(ImageDataLoaders, DataBlock, TabularDataLoaders); loaders from drop_nb.loaders.make_dls carry the "
+             "index in the batch: use drop_nb.loaders.IndexCB with those")
 
 class SampleIndexCB(Callback):
     "Put the position in its loader's dataset of each sample of the batch into `learn.idx` (fastai's own loaders)."
@@ -99,13 +99,13 @@ class SampleIndexCB(Callback):
             "SampleIndexCB: the batch's labels differ from the dataset's labels at the positions the loader drew: "
             "this loader does not batch its get_idxs() order (a custom sampler, persistent workers?)")
 
-# %% ../nbs/14_learner.ipynb #1216ed16
+# %% ../nbs/14_learner.ipynb #1b2c1732
 def valid_recalls(learn, # a trained fastai Learner with a classification target
                   ds_idx:int=1, # the loader to measure: 1 = validation
                  )->np.ndarray: # recall of each class, in the order of dls.vocab; NaN where a class has no sample
     "Per-class recall of `learn` on its validation loader, classes in the order of `dls.vocab`."
     try: vocab = class_vocab(learn.dls)
-    except (TypeError, ValueError): vocab = None  # e.g. loaders from drop_nb.data.make_dls: classes = the logits
+    except (TypeError, ValueError): vocab = None  # e.g. loaders from drop_nb.loaders.make_dls: classes = the logits
     keep_stats = [c for c in learn.cbs if isinstance(c, IndexedStatsCB)]
     with learn.removed_cbs(keep_stats), learn.no_bar(), learn.no_logging():
         preds, targs = learn.get_preds(ds_idx=ds_idx)
@@ -115,7 +115,7 @@ def valid_recalls(learn, # a trained fastai Learner with a classification target
                            "fill it before DRoP (e.g. with the mean recall)", stacklevel=2)
     return r
 
-# %% ../nbs/14_learner.ipynb #c96f87ee
+# %% ../nbs/14_learner.ipynb #e9aa1d71
 def _check_scores(scores, n):
     s = to_numpy(scores).astype(float)
     if s.shape != (n,): raise ValueError(
@@ -127,7 +127,7 @@ def _check_scores(scores, n):
         "np.nan_to_num(scores, nan=np.nanmax(scores))")
     return s
 
-# %% ../nbs/14_learner.ipynb #132241e1
+# %% ../nbs/14_learner.ipynb #7f3db922
 def prune_dls(dls:DataLoaders, # fastai DataLoaders with a labelled training set (image folder, DataBlock, tabular)
               density:float, # the fraction of the training set to keep, in [0, 1]
               recalls=None, # per-class validation recalls in the order of dls.vocab (`valid_recalls`): DRoP quotas
@@ -142,7 +142,7 @@ def prune_dls(dls:DataLoaders, # fastai DataLoaders with a labelled training set
         "recall per class of dls.vocab, in its order (valid_recalls(learn) gives them)")
     y = dataset_labels(dls.train_ds)
     s = None if scores is None else _check_scores(scores, len(y))
-    keep = prune(y, d, recalls, s, seed=seed, n_classes=len(vocab), **kwargs)
+    keep = prune(y, d, recalls, s, seed=seed, n_classes=len(vocab), class_names=vocab, **kwargs)
     dl = dls.train
     if len(keep) == 0 or (dl.drop_last and len(keep) < dl.bs): raise ValueError(
         f"density={d} keeps {len(keep)} of {len(y)} training samples, no full batch of bs={dl.bs}: the training "
