@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['class_vocab', 'dataset_labels', 'subset_dataset', 'SampleIndexCB', 'valid_recalls', 'prune_dls']
 
-# %% ../nbs/14_learner.ipynb #ace1f3f5
+# %% ../nbs/14_learner.ipynb #73bd2163
 import warnings
 import numpy as np
 import torch
@@ -16,9 +16,9 @@ from fastai.tabular.core import Tabular
 from .quotas import check_density, to_numpy
 from .select import prune
 from .metrics import class_recalls
-from .scores import IndexedStatsCB
+from .scores import IndexedStatsCB, check_scores
 
-# %% ../nbs/14_learner.ipynb #181c065b
+# %% ../nbs/14_learner.ipynb #91495091
 _NOT_FASTAI = ("{} is not a fastai Datasets or TabularPandas: build the loaders with ImageDataLoaders, a DataBlock "
                "or TabularDataLoaders (loaders from drop_nb.loaders.make_dls hold their labels as arrays: prune "
                "ds.y_train with drop_nb.select.prune)")
@@ -43,13 +43,13 @@ def _target_tfm(ds)->Categorize:
                                  "target (y_block=CategoryBlock() for tabular loaders)")
     return cat[0]
 
-# %% ../nbs/14_learner.ipynb #d92b90b8
+# %% ../nbs/14_learner.ipynb #a3e927d5
 def class_vocab(dls:DataLoaders, # fastai DataLoaders with a classification target
                )->list: # class names, in the order of the label ids
     "The classes of the training set's target (its `Categorize` vocab); a clear error for loaders without one."
     return list(_target_tfm(getattr(dls, 'train_ds', dls)).vocab)
 
-# %% ../nbs/14_learner.ipynb #dddc9363
+# %% ../nbs/14_learner.ipynb #9f15b0ea
 def dataset_labels(ds, # a fastai dataset: `dls.train_ds` or `dls.valid_ds` (Datasets or TabularPandas)
                   )->np.ndarray: # int64 class id of every sample, in the dataset's order
     "The class id of every sample of a fastai dataset, through the target's transforms only (inputs are never loaded)."
@@ -58,7 +58,7 @@ def dataset_labels(ds, # a fastai dataset: `dls.train_ds` or `dls.valid_ds` (Dat
     tl = ds.tls[ds.n_inp]
     return np.array([int(tl[i]) for i in range(len(tl))], dtype=np.int64)
 
-# %% ../nbs/14_learner.ipynb #76800bef
+# %% ../nbs/14_learner.ipynb #79168ad0
 def subset_dataset(ds, # a fastai dataset (Datasets or TabularPandas)
                    idx, # positions of the samples to keep
                   ):
@@ -70,7 +70,7 @@ def subset_dataset(ds, # a fastai dataset (Datasets or TabularPandas)
     if isinstance(ds, Datasets): return type(ds)(tls=[tl._new(tl._get(list(idx))) for tl in ds.tls], n_inp=ds.n_inp)
     raise TypeError(_NOT_FASTAI.format(type(ds).__name__))
 
-# %% ../nbs/14_learner.ipynb #b264706e
+# %% ../nbs/14_learner.ipynb #6991cad1
 _NO_ORDER = ("SampleIndexCB needs a fastai DataLoader that draws an order with get_idxs() and batches it by `bs` "
              "(ImageDataLoaders, DataBlock, TabularDataLoaders); loaders from drop_nb.loaders.make_dls carry the "
              "index in the batch: use drop_nb.loaders.IndexCB with those")
@@ -86,7 +86,7 @@ class SampleIndexCB(Callback):
         order = getattr(dl, '_DataLoader__idxs', None)
         if order is None or not getattr(dl, 'bs', None) or len(yb) != 1: raise ValueError(_NO_ORDER)
         y = yb[0]
-        if y.ndim == 2 and y.shape[1] == 1 and not y.is_floating_point(): self.learn.yb = (y := y.view(-1),)
+        if y.ndim == 2 and y.shape[1] == 1 and not y.is_floating_point(): y = y.view(-1); self.learn.yb = (y,)
         start = self.learn.iter * dl.bs
         pos = list(order[start:start + len(y)])
         if len(pos) != len(y) or any(p is None for p in pos): raise ValueError(_NO_ORDER)
@@ -99,7 +99,7 @@ class SampleIndexCB(Callback):
             "SampleIndexCB: the batch's labels differ from the dataset's labels at the positions the loader drew: "
             "this loader does not batch its get_idxs() order (a custom sampler, persistent workers?)")
 
-# %% ../nbs/14_learner.ipynb #1b2c1732
+# %% ../nbs/14_learner.ipynb #dc3b050e
 def valid_recalls(learn, # a trained fastai Learner with a classification target
                   ds_idx:int=1, # the loader to measure: 1 = validation
                  )->np.ndarray: # recall of each class, in the order of dls.vocab; NaN where a class has no sample
@@ -115,19 +115,17 @@ def valid_recalls(learn, # a trained fastai Learner with a classification target
                            "fill it before DRoP (e.g. with the mean recall)", stacklevel=2)
     return r
 
-# %% ../nbs/14_learner.ipynb #e9aa1d71
-def _check_scores(scores, n):
-    s = to_numpy(scores).astype(float)
-    if s.shape != (n,): raise ValueError(
-        f"scores has shape {s.shape} but the training set has {n} samples: pass one score per training sample, "
-        "by position (e.g. ForgettingCB.scores recorded with SampleIndexCB)")
+# %% ../nbs/14_learner.ipynb #4a3d12c2
+def _training_scores(scores, n):
+    "`scores` as one float per training sample, or an error that says where NaN comes from with fastai's loaders"
+    s = check_scores(scores, n, allow_nan=True)
     if np.isnan(s).any(): raise ValueError(
         f"scores has {int(np.isnan(s).sum())} NaN (samples the callback never saw in a training batch: fastai's "
         "tabular loader draws rows with replacement, drop_last skips a few): train longer or fill them, e.g. "
         "np.nan_to_num(scores, nan=np.nanmax(scores))")
     return s
 
-# %% ../nbs/14_learner.ipynb #7f3db922
+# %% ../nbs/14_learner.ipynb #116ff7e0
 def prune_dls(dls:DataLoaders, # fastai DataLoaders with a labelled training set (image folder, DataBlock, tabular)
               density:float, # the fraction of the training set to keep, in [0, 1]
               recalls=None, # per-class validation recalls in the order of dls.vocab (`valid_recalls`): DRoP quotas
@@ -141,8 +139,8 @@ def prune_dls(dls:DataLoaders, # fastai DataLoaders with a labelled training set
         f"recalls has shape {to_numpy(recalls).shape} but the loaders have {len(vocab)} classes {vocab[:5]}: pass one "
         "recall per class of dls.vocab, in its order (valid_recalls(learn) gives them)")
     y = dataset_labels(dls.train_ds)
-    s = None if scores is None else _check_scores(scores, len(y))
-    keep = prune(y, d, recalls, s, seed=seed, n_classes=len(vocab), class_names=vocab, **kwargs)
+    s = None if scores is None else _training_scores(scores, len(y))
+    keep = prune(y, d, recalls, s, seed=seed, n_classes=len(vocab), **{'class_names': vocab, **kwargs})
     dl = dls.train
     if len(keep) == 0 or (dl.drop_last and len(keep) < dl.bs): raise ValueError(
         f"density={d} keeps {len(keep)} of {len(y)} training samples, no full batch of bs={dl.bs}: the training "
