@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['class_vocab', 'dataset_labels', 'subset_dataset', 'SampleIndexCB', 'valid_recalls', 'prune_dls']
 
-# %% ../nbs/14_learner.ipynb #73bd2163
+# %% ../nbs/14_learner.ipynb #7d8c0cc7
 import warnings
 import numpy as np
 import torch
@@ -18,7 +18,7 @@ from .select import prune
 from .metrics import class_recalls
 from .scores import IndexedStatsCB, check_scores
 
-# %% ../nbs/14_learner.ipynb #91495091
+# %% ../nbs/14_learner.ipynb #8936b891
 _NOT_FASTAI = ("{} is not a fastai Datasets or TabularPandas: build the loaders with ImageDataLoaders, a DataBlock "
                "or TabularDataLoaders (loaders from drop_nb.loaders.make_dls hold their labels as arrays: prune "
                "ds.y_train with drop_nb.select.prune)")
@@ -43,13 +43,13 @@ def _target_tfm(ds)->Categorize:
                                  "target (y_block=CategoryBlock() for tabular loaders)")
     return cat[0]
 
-# %% ../nbs/14_learner.ipynb #a3e927d5
+# %% ../nbs/14_learner.ipynb #b37e7b52
 def class_vocab(dls:DataLoaders, # fastai DataLoaders with a classification target
                )->list: # class names, in the order of the label ids
     "The classes of the training set's target (its `Categorize` vocab); a clear error for loaders without one."
     return list(_target_tfm(getattr(dls, 'train_ds', dls)).vocab)
 
-# %% ../nbs/14_learner.ipynb #9f15b0ea
+# %% ../nbs/14_learner.ipynb #a6157477
 def dataset_labels(ds, # a fastai dataset: `dls.train_ds` or `dls.valid_ds` (Datasets or TabularPandas)
                   )->np.ndarray: # int64 class id of every sample, in the dataset's order
     "The class id of every sample of a fastai dataset, through the target's transforms only (inputs are never loaded)."
@@ -58,7 +58,7 @@ def dataset_labels(ds, # a fastai dataset: `dls.train_ds` or `dls.valid_ds` (Dat
     tl = ds.tls[ds.n_inp]
     return np.array([int(tl[i]) for i in range(len(tl))], dtype=np.int64)
 
-# %% ../nbs/14_learner.ipynb #79168ad0
+# %% ../nbs/14_learner.ipynb #56e9d540
 def subset_dataset(ds, # a fastai dataset (Datasets or TabularPandas)
                    idx, # positions of the samples to keep
                   ):
@@ -70,7 +70,7 @@ def subset_dataset(ds, # a fastai dataset (Datasets or TabularPandas)
     if isinstance(ds, Datasets): return type(ds)(tls=[tl._new(tl._get(list(idx))) for tl in ds.tls], n_inp=ds.n_inp)
     raise TypeError(_NOT_FASTAI.format(type(ds).__name__))
 
-# %% ../nbs/14_learner.ipynb #6991cad1
+# %% ../nbs/14_learner.ipynb #0fa86c4f
 _NO_ORDER = ("SampleIndexCB needs a fastai DataLoader that draws an order with get_idxs() and batches it by `bs` "
              "(ImageDataLoaders, DataBlock, TabularDataLoaders); loaders from drop_nb.loaders.make_dls carry the "
              "index in the batch: use drop_nb.loaders.IndexCB with those")
@@ -99,7 +99,7 @@ class SampleIndexCB(Callback):
             "SampleIndexCB: the batch's labels differ from the dataset's labels at the positions the loader drew: "
             "this loader does not batch its get_idxs() order (a custom sampler, persistent workers?)")
 
-# %% ../nbs/14_learner.ipynb #dc3b050e
+# %% ../nbs/14_learner.ipynb #9fb4ca9a
 def valid_recalls(learn, # a trained fastai Learner with a classification target
                   ds_idx:int=1, # the loader to measure: 1 = validation
                  )->np.ndarray: # recall of each class, in the order of dls.vocab; NaN where a class has no sample
@@ -115,7 +115,7 @@ def valid_recalls(learn, # a trained fastai Learner with a classification target
                            "fill it before DRoP (e.g. with the mean recall)", stacklevel=2)
     return r
 
-# %% ../nbs/14_learner.ipynb #4a3d12c2
+# %% ../nbs/14_learner.ipynb #d510950a
 def _training_scores(scores, n):
     "`scores` as one float per training sample, or an error that says where NaN comes from with fastai's loaders"
     s = check_scores(scores, n, allow_nan=True)
@@ -125,7 +125,7 @@ def _training_scores(scores, n):
         "np.nan_to_num(scores, nan=np.nanmax(scores))")
     return s
 
-# %% ../nbs/14_learner.ipynb #116ff7e0
+# %% ../nbs/14_learner.ipynb #7b4c7c36
 def prune_dls(dls:DataLoaders, # fastai DataLoaders with a labelled training set (image folder, DataBlock, tabular)
               density:float, # the fraction of the training set to keep, in [0, 1]
               recalls=None, # per-class validation recalls in the order of dls.vocab (`valid_recalls`): DRoP quotas
