@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_datasets.ipynb #c16a7f77
 from __future__ import annotations
-import os
+import os, zipfile
 from pathlib import Path
 import numpy as np
 from .quotas import quota_counts
@@ -231,12 +231,17 @@ def from_npz(fn:str|Path, # `.npz` with x_train, y_train, x_test, y_test [, g_tr
     fn = Path(fn)
     need = 'x_train, y_train, x_test, y_test (optional g_train, g_test, classes)'
     if not fn.exists(): raise FileNotFoundError(f'{fn} not found: pass the path of an .npz holding {need}')
+    if not zipfile.is_zipfile(fn):
+        raise ValueError(f'{fn} is not an .npz file (a zip of arrays written by np.savez); save {need} with np.savez')
     try: a = load_arrays(fn)
     except ValueError as e:
         raise ValueError(f'{fn}: holds object arrays, which are never unpickled; save plain numeric or string arrays'
                          ) from e
     miss = [k for k in ('x_train', 'y_train', 'x_test', 'y_test') if k not in a]
     if miss: raise ValueError(f'{fn} lacks {miss}: an .npz needs {need}')
+    if a['x_train'].shape[1:] != a['x_test'].shape[1:]:
+        raise ValueError(f"{fn}: x_train's samples have shape {a['x_train'].shape[1:]} but x_test's have "
+                         f"{a['x_test'].shape[1:]}; both splits need the same shape per sample")
     xtr, xte = _to_nchw(a['x_train']), _to_nchw(a['x_test'])
     if xtr.dtype != np.uint8: xtr, xte = xtr.astype(np.float32), xte.astype(np.float32)
     if ('g_train' in a) != ('g_test' in a): raise ValueError(f'{fn}: give both g_train and g_test, or neither')
