@@ -5,15 +5,15 @@
 # %% auto #0
 __all__ = ['GRAND_METHODS', 'eval_mode', 'get_embed_fn', 'get_head', 'embeddings', 'grand_loop', 'grand']
 
-# %% ../nbs/08_grand.ipynb #7322dd03
-import warnings
+# %% ../nbs/08_grand.ipynb #8f825696
+import math, warnings
 from collections import Counter
 from contextlib import contextmanager
 from typing import Callable
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.func import functional_call, vmap, grad
 
-# %% ../nbs/08_grand.ipynb #ae89d712
+# %% ../nbs/08_grand.ipynb #658dc6cf
 @contextmanager
 def eval_mode(model:nn.Module, # any torch module
              ):
@@ -23,7 +23,7 @@ def eval_mode(model:nn.Module, # any torch module
     try: yield model
     finally: model.train(was)
 
-# %% ../nbs/08_grand.ipynb #3642ee26
+# %% ../nbs/08_grand.ipynb #7f15af64
 def _device(model):
     p = next(iter(model.parameters()), None)
     return (p.device, p.dtype) if p is not None else (torch.device('cpu'), torch.float32)
@@ -41,7 +41,7 @@ def _as_xy(model, x, y):
         raise ValueError(f'x and y must have one row per sample: got {len(x)} inputs and {len(y)} labels')
     return x, y.long()
 
-# %% ../nbs/08_grand.ipynb #320e5e10
+# %% ../nbs/08_grand.ipynb #bd80b2d7
 def get_embed_fn(model:nn.Module, # classifier; uses `model.embed` when present
                  embed_fn:Callable|None=None, # function mapping a batch to its penultimate features
                 )->Callable:
@@ -53,7 +53,7 @@ def get_embed_fn(model:nn.Module, # classifier; uses `model.embed` when present
                      "embed_fn=nn.Sequential(*list(model.children())[:-1]) for a Sequential ending in its "
                      "classifier), or build the model with drop_nb.models.get_model")
 
-# %% ../nbs/08_grand.ipynb #b5766cec
+# %% ../nbs/08_grand.ipynb #b5c7523b
 def get_head(model:nn.Module, # classifier; uses `model.head` when present
              head:nn.Linear|None=None, # its final linear layer
             )->nn.Linear:
@@ -64,7 +64,7 @@ def get_head(model:nn.Module, # classifier; uses `model.head` when present
                          "model(x) == head(embed_fn(x))")
     return head
 
-# %% ../nbs/08_grand.ipynb #f3d3eb04
+# %% ../nbs/08_grand.ipynb #d729c3d4
 def embeddings(model:nn.Module, # classifier
                x:torch.Tensor, # inputs
                embed_fn:Callable|None=None, # penultimate-feature function (default `model.embed`)
@@ -76,7 +76,7 @@ def embeddings(model:nn.Module, # classifier
     with eval_mode(model), torch.no_grad():
         return torch.cat([f(x[i:i+bs]).flatten(1).float().cpu() for i in range(0, len(x), bs)])
 
-# %% ../nbs/08_grand.ipynb #fb0e927a
+# %% ../nbs/08_grand.ipynb #5a5d682f
 def grand_loop(model:nn.Module, # classifier returning logits
                x:torch.Tensor, # inputs
                y:torch.Tensor, # integer labels
@@ -92,8 +92,8 @@ def grand_loop(model:nn.Module, # classifier returning logits
             out[i] = sum((g.double()**2).sum() for g in gs if g is not None).sqrt().cpu()
     return out
 
-# %% ../nbs/08_grand.ipynb #dce1fe16
-def _sq(t, dims=1): return t.pow(2).sum(dims, dtype=torch.float64)   # squared norms per sample, summed in float64
+# %% ../nbs/08_grand.ipynb #3a0f5845
+def _sq(t, dims=1): return torch.linalg.vector_norm(t, dim=dims).double().square()   # squared norms per sample
 
 @contextmanager
 def _params_kept(model):
@@ -103,7 +103,7 @@ def _params_kept(model):
     finally:
         for m, ps in saved: m._parameters.update(ps)
 
-# %% ../nbs/08_grand.ipynb #0163e675
+# %% ../nbs/08_grand.ipynb #2828a7ea
 def _sq_func(model, x, y, names, chunk):
     "Squared norm of each sample's gradient over the parameters `names`, by `vmap(grad(loss))` over chunks."
     ps = dict(model.named_parameters())
@@ -116,7 +116,7 @@ def _sq_func(model, x, y, names, chunk):
         return torch.cat([sum(_sq(g.flatten(1)) for g in per_sample(params, xc, yc).values())
                           for xc, yc in zip(x.split(chunk), y.split(chunk))])
 
-# %% ../nbs/08_grand.ipynb #87d8c778
+# %% ../nbs/08_grand.ipynb #d63a8d2a
 def _grand_last_layer(model, x, y, embed_fn, head, bs):
     "GraNd over the final linear layer only, in closed form, float64 on the CPU."
     f, head = get_embed_fn(model, embed_fn), get_head(model, head)
@@ -129,31 +129,30 @@ def _grand_last_layer(model, x, y, embed_fn, head, bs):
             out.append((e * (h.pow(2).sum(1) + (head.bias is not None)).sqrt()).cpu())
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.float64)
 
-# %% ../nbs/08_grand.ipynb #46701a5c
+# %% ../nbs/08_grand.ipynb #01b5b0c3
 def _norm_macs(P:int, # output positions
-               c_in:int, # input features of one position: C_in x kernel size
+               k:int, # kernel size (positions one output reads); 1 for a linear layer
+               c_in:int, # input channels
                c_out:int, # output channels
                groups:int=1, # convolution groups
+               n_in:int|None=None, # input positions, padded (default: P)
               )->tuple: # (materialised, Gram) multiply-adds per sample
     "Per-sample cost of the two exact forms of the squared norm of sum_p g_p a_p^T."
-    return P * c_out * c_in // groups, P * P * (c_in + c_out)
+    n_in = P if n_in is None else n_in
+    return P * c_out * c_in * k // groups, n_in * n_in * c_in + P * P * (c_out + k)
 
-# %% ../nbs/08_grand.ipynb #153fccc4
-def _grouped(U, g, G):
-    (B, Ci, P), Co = U.shape, g.shape[1]
-    return U.reshape(B, G, Ci // G, P), g.reshape(B, G, Co // G, P)
+# %% ../nbs/08_grand.ipynb #47f9677f
+def _mat_sq(U, g):
+    "Per-sample ||sum_p g_p U_p^T||^2, forming the matrix."
+    return _sq(g @ U.transpose(-1, -2), (1, 2))
 
-def _mat_sq(U, g, G=1):
-    "Per-sample ||sum_p g_p U_p^T||^2, forming the matrix (per group, summed)."
-    U, g = _grouped(U, g, G)
-    return _sq(g @ U.transpose(-1, -2), (1, 2, 3))
+def _gram_sq(Ga, g, G=1):
+    "Per-sample ||sum_p g_p a_p^T||^2 (summed over groups) as sum_pq (a_p.a_q)(g_p.g_q), from Ga = (a_p.a_q)."
+    B, C, P = g.shape
+    g = g.reshape(B, G, C // G, P)
+    return (Ga * (g.transpose(-1, -2) @ g)).sum((1, 2, 3)).double()
 
-def _gram_sq(U, g, G=1):
-    "Per-sample ||sum_p g_p U_p^T||^2 as sum_pq (U_p.U_q)(g_p.g_q), never forming the matrix."
-    U, g = _grouped(U, g, G)
-    return ((U.transpose(-1, -2) @ U) * (g.transpose(-1, -2) @ g)).sum((1, 2, 3), dtype=torch.float64)
-
-# %% ../nbs/08_grand.ipynb #f55832b2
+# %% ../nbs/08_grand.ipynb #971a58b6
 def _bias_sq(m, g):
     "Per-sample squared norm of the bias gradient: the output gradient summed over positions (0 without a bias)."
     if m.bias is None or not m.bias.requires_grad: return 0.
@@ -163,10 +162,13 @@ def _linear_rule(m, a, g):
     "Per-sample squared gradient norm of an `nn.Linear`; inputs with positions (B, ..., d) take the cheaper form."
     if a.ndim == 2: return (_sq(a) * _sq(g) if m.weight.requires_grad else 0.) + _bias_sq(m, g)
     a, g = a.flatten(1, -2).transpose(1, 2), g.flatten(1, -2).transpose(1, 2)   # (B, features, positions)
-    mat, gram = _norm_macs(a.shape[2], a.shape[1], g.shape[1])
-    return ((_mat_sq if mat <= gram else _gram_sq)(a, g) if m.weight.requires_grad else 0.) + _bias_sq(m, g)
+    w = 0.
+    if m.weight.requires_grad:
+        mat, gram = _norm_macs(a.shape[2], 1, a.shape[1], g.shape[1])
+        w = _mat_sq(a, g) if mat <= gram else _gram_sq((a.transpose(1, 2) @ a)[:, None], g)
+    return w + _bias_sq(m, g)
 
-# %% ../nbs/08_grand.ipynb #d68bbc23
+# %% ../nbs/08_grand.ipynb #52c0891d
 def _conv_input(m, a):
     "The input of conv `m` and the zero padding left to apply: padded here for 'same' and non-zero padding modes."
     if not isinstance(m.padding, str) and m.padding_mode == 'zeros': return a, list(m.padding)
@@ -180,31 +182,52 @@ def _conv_grads(m, a, g, pad):
     return torch.ops.aten.convolution_backward(g.reshape(1, -1, *g.shape[2:]), a.reshape(1, -1, *a.shape[2:]), w, None,
         m.stride, pad, m.dilation, False, [0] * len(pad), B * m.groups, [False, True, False])[1].view(B, -1)
 
-def _unfold(m, a, pad):
-    "The patch each output position of conv `m` reads: (B, C_in x kernel size, positions)."
-    if a.ndim == 4: return F.unfold(a, m.kernel_size, m.dilation, pad, m.stride)
-    h = lambda v, first=1: (first, *v)                           # Conv1d: a 2-D convolution of height 1
-    return F.unfold(a[:, :, None], h(m.kernel_size), h(m.dilation), h(pad, 0), h(m.stride))
+# %% ../nbs/08_grand.ipynb #ffe3c386
+def _patch_gram(m, a, pad):
+    "Products a_p.a_q of the patches conv `m` reads, (B, groups, P, P), from one Gram matrix of the input pixels."
+    k, s, d = m.kernel_size, m.stride, m.dilation
+    if a.ndim == 3: a, pad, k, s, d = a[:, :, None], [0, *pad], (1, *k), (1, *s), (1, *d)   # 1-D: height 1
+    if any(pad): a = F.pad(a, (pad[1], pad[1], pad[0], pad[0]))
+    (B, C, H, W), G = a.shape, m.groups
+    Ho, Wo = (H - d[0] * (k[0] - 1) - 1) // s[0] + 1, (W - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    x = a.reshape(B * G, C // G, H * W)
+    X = (x.transpose(1, 2) @ x).view(B * G, H, W, H, W)          # products of all pixel pairs
+    sl = lambda o, st, n: slice(o, o + st * (n - 1) + 1, st)     # the pixels at offset o of every patch
+    X = sum(X[:, :, sl(j * d[1], s[1], Wo), :, sl(j * d[1], s[1], Wo)] for j in range(k[1]))   # offsets along rows,
+    X = sum(X[:, sl(i * d[0], s[0], Ho), :, sl(i * d[0], s[0], Ho)] for i in range(k[0]))      # then along columns
+    return X.reshape(B, G, Ho * Wo, Ho * Wo)
 
-# %% ../nbs/08_grand.ipynb #b43c8c42
+# %% ../nbs/08_grand.ipynb #54786326
+def _materialise(mat:int, # multiply-adds of the materialised form
+                 gram:int, # multiply-adds of the Gram form
+                 P:int, # output positions
+                )->bool:
+    "Whether a convolution's materialised form is the faster: the counts weighed by the kernels' relative speeds."
+    return mat * max(1., 64 / P) <= 2 * gram
+
+# %% ../nbs/08_grand.ipynb #9e1beb51
 def _conv_rule(m, a, g):
     "Per-sample squared gradient norm of an `nn.Conv1d` / `nn.Conv2d`, in the cheaper form for its shapes."
     w = 0.
     if m.weight.requires_grad:
         a, pad = _conv_input(m, a)
-        mat, gram = _norm_macs(g[0, 0].numel(), m.weight[0].numel() * m.groups, m.out_channels, m.groups)
-        w = _sq(_conv_grads(m, a, g, pad)) if mat <= gram else _gram_sq(_unfold(m, a, pad), g.flatten(2), m.groups)
+        n_in = math.prod(n + 2 * p for n, p in zip(a.shape[2:], pad))
+        P = g[0, 0].numel()
+        mat, gram = _norm_macs(P, math.prod(m.kernel_size), m.in_channels, m.out_channels, m.groups, n_in)
+        if _materialise(mat, gram, P): w = _sq(_conv_grads(m, a, g, pad))
+        else: w = _gram_sq(_patch_gram(m, a, pad), g.flatten(2), m.groups)
     return w + _bias_sq(m, g)
 
-# %% ../nbs/08_grand.ipynb #c8f04efd
+# %% ../nbs/08_grand.ipynb #5a4c4a22
 def _bn_rule(m, a, g):
-    "Per-sample squared gradient norm of a BatchNorm on its running statistics (eval mode)."
-    sh = (1, -1) + (1,) * (a.ndim - 2)
-    xhat = (a - m.running_mean.view(sh)) * (m.running_var.view(sh) + m.eps).rsqrt()
-    w = _sq((g * xhat).flatten(2).sum(2) if a.ndim > 2 else g * xhat) if m.weight.requires_grad else 0.
+    "Per-sample squared gradient norm of a BatchNorm on its running statistics: sum_p g_p xhat_p and sum_p g_p."
+    w, (B, C) = 0., a.shape[:2]
+    if m.weight.requires_grad:
+        d = (a - m.running_mean.view((1, -1) + (1,) * (a.ndim - 2))).reshape(B * C, -1, 1)
+        w = _sq(torch.bmm(g.reshape(B * C, 1, -1), d).view(B, C) * (m.running_var + m.eps).rsqrt())
     return w + _bias_sq(m, g)
 
-# %% ../nbs/08_grand.ipynb #eea114bf
+# %% ../nbs/08_grand.ipynb #8bc93c5b
 _RULES = {nn.Linear: _linear_rule, nn.Conv1d: _conv_rule, nn.Conv2d: _conv_rule,
           nn.BatchNorm1d: _bn_rule, nn.BatchNorm2d: _bn_rule}
 
@@ -214,7 +237,7 @@ def _rule(m):
     "The per-sample rule for module `m`, or None."
     return None if _batch_stats(m) else _RULES.get(type(m))
 
-# %% ../nbs/08_grand.ipynb #e7ba1ee5
+# %% ../nbs/08_grand.ipynb #17e81b22
 def _plan(model):
     "The modules with a per-sample rule and a trainable parameter of their own, unshared."
     own = lambda m: list(m.parameters(recurse=False))
@@ -227,7 +250,7 @@ def _names_outside(model, mods):
     held = {id(p) for m in mods for p in m.parameters(recurse=False)}
     return [k for k, p in model.named_parameters() if p.requires_grad and id(p) not in held]
 
-# %% ../nbs/08_grand.ipynb #7a17ee6e
+# %% ../nbs/08_grand.ipynb #39e67145
 _WARNED = set()
 
 def _warn_fallback(model, names):
@@ -238,7 +261,7 @@ def _warn_fallback(model, names):
     warnings.warn(f"grand: no per-sample rule applies to {', '.join(sorted(new))} (no rule for the layer type, or a "
                   "weight shared or reused); their parameters take the exact but slower torch.func path", stacklevel=3)
 
-# %% ../nbs/08_grand.ipynb #be80e111
+# %% ../nbs/08_grand.ipynb #d376db17
 def _sq_hooks(model, x, y, mods):
     "Per-sample squared gradient norms over the parameters of `mods` from one forward and backward; modules missed."
     sq, calls, outs, done = torch.zeros(len(x), dtype=torch.float64, device=x.device), Counter(), [], set()
@@ -255,12 +278,12 @@ def _sq_hooks(model, x, y, mods):
     try:
         if x.is_floating_point(): x = x.detach().requires_grad_()
         loss = F.cross_entropy(model(x), y, reduction='sum')       # sum: each sample's own gradient, unscaled
-        if outs: torch.autograd.grad(loss, [x] * x.requires_grad + outs, allow_unused=True)
+        if outs: torch.autograd.grad(loss, [x] if x.requires_grad else outs, allow_unused=True)
     finally:
         for h in hs: h.remove()
     return sq, [m for m in mods if m not in done]
 
-# %% ../nbs/08_grand.ipynb #1b4872a2
+# %% ../nbs/08_grand.ipynb #d29dd225
 GRAND_METHODS = ('hooks', 'func', 'loop', 'last_layer')
 
 def _grand_exact(model, x, y, method, chunk):
@@ -280,7 +303,7 @@ def _grand_exact(model, x, y, method, chunk):
             out.append(sq.sqrt().cpu())
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.float64)
 
-# %% ../nbs/08_grand.ipynb #487b11c4
+# %% ../nbs/08_grand.ipynb #4e1d7d1b
 def grand(model:nn.Module, # classifier returning logits
           x:torch.Tensor, # inputs (un-augmented)
           y:torch.Tensor, # integer labels
