@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['GRAND_METHODS', 'eval_mode', 'get_embed_fn', 'get_head', 'embeddings', 'grand_loop', 'grand']
 
-# %% ../nbs/08_grand.ipynb #8f825696
+# %% ../nbs/08_grand.ipynb #36b28b75
 import math, warnings
 from collections import Counter
 from contextlib import contextmanager
@@ -13,7 +13,7 @@ from typing import Callable
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch.func import functional_call, vmap, grad
 
-# %% ../nbs/08_grand.ipynb #658dc6cf
+# %% ../nbs/08_grand.ipynb #da5f588e
 @contextmanager
 def eval_mode(model:nn.Module, # any torch module
              ):
@@ -23,7 +23,7 @@ def eval_mode(model:nn.Module, # any torch module
     try: yield model
     finally: model.train(was)
 
-# %% ../nbs/08_grand.ipynb #7f15af64
+# %% ../nbs/08_grand.ipynb #080a93b4
 def _device(model):
     p = next(iter(model.parameters()), None)
     return (p.device, p.dtype) if p is not None else (torch.device('cpu'), torch.float32)
@@ -41,7 +41,7 @@ def _as_xy(model, x, y):
         raise ValueError(f'x and y must have one row per sample: got {len(x)} inputs and {len(y)} labels')
     return x, y.long()
 
-# %% ../nbs/08_grand.ipynb #bd80b2d7
+# %% ../nbs/08_grand.ipynb #cf1ab568
 def get_embed_fn(model:nn.Module, # classifier; uses `model.embed` when present
                  embed_fn:Callable|None=None, # function mapping a batch to its penultimate features
                 )->Callable:
@@ -53,7 +53,7 @@ def get_embed_fn(model:nn.Module, # classifier; uses `model.embed` when present
                      "embed_fn=nn.Sequential(*list(model.children())[:-1]) for a Sequential ending in its "
                      "classifier), or build the model with drop_nb.models.get_model")
 
-# %% ../nbs/08_grand.ipynb #b5c7523b
+# %% ../nbs/08_grand.ipynb #3ea84998
 def get_head(model:nn.Module, # classifier; uses `model.head` when present
              head:nn.Linear|None=None, # its final linear layer
             )->nn.Linear:
@@ -64,7 +64,7 @@ def get_head(model:nn.Module, # classifier; uses `model.head` when present
                          "model(x) == head(embed_fn(x))")
     return head
 
-# %% ../nbs/08_grand.ipynb #d729c3d4
+# %% ../nbs/08_grand.ipynb #b34270b8
 def embeddings(model:nn.Module, # classifier
                x:torch.Tensor, # inputs
                embed_fn:Callable|None=None, # penultimate-feature function (default `model.embed`)
@@ -76,7 +76,7 @@ def embeddings(model:nn.Module, # classifier
     with eval_mode(model), torch.no_grad():
         return torch.cat([f(x[i:i+bs]).flatten(1).float().cpu() for i in range(0, len(x), bs)])
 
-# %% ../nbs/08_grand.ipynb #5a5d682f
+# %% ../nbs/08_grand.ipynb #0c5e2824
 def grand_loop(model:nn.Module, # classifier returning logits
                x:torch.Tensor, # inputs
                y:torch.Tensor, # integer labels
@@ -92,7 +92,7 @@ def grand_loop(model:nn.Module, # classifier returning logits
             out[i] = sum((g.double()**2).sum() for g in gs if g is not None).sqrt().cpu()
     return out
 
-# %% ../nbs/08_grand.ipynb #3a0f5845
+# %% ../nbs/08_grand.ipynb #0bd42c3c
 def _sq(t, dims=1): return torch.linalg.vector_norm(t, dim=dims).double().square()   # squared norms per sample
 
 @contextmanager
@@ -103,7 +103,7 @@ def _params_kept(model):
     finally:
         for m, ps in saved: m._parameters.update(ps)
 
-# %% ../nbs/08_grand.ipynb #2828a7ea
+# %% ../nbs/08_grand.ipynb #b8266c2e
 def _sq_func(model, x, y, names, chunk):
     "Squared norm of each sample's gradient over the parameters `names`, by `vmap(grad(loss))` over chunks."
     ps = dict(model.named_parameters())
@@ -116,7 +116,7 @@ def _sq_func(model, x, y, names, chunk):
         return torch.cat([sum(_sq(g.flatten(1)) for g in per_sample(params, xc, yc).values())
                           for xc, yc in zip(x.split(chunk), y.split(chunk))])
 
-# %% ../nbs/08_grand.ipynb #d63a8d2a
+# %% ../nbs/08_grand.ipynb #33946f11
 def _grand_last_layer(model, x, y, embed_fn, head, bs):
     "GraNd over the final linear layer only, in closed form, float64 on the CPU."
     f, head = get_embed_fn(model, embed_fn), get_head(model, head)
@@ -129,7 +129,7 @@ def _grand_last_layer(model, x, y, embed_fn, head, bs):
             out.append((e * (h.pow(2).sum(1) + (head.bias is not None)).sqrt()).cpu())
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.float64)
 
-# %% ../nbs/08_grand.ipynb #01b5b0c3
+# %% ../nbs/08_grand.ipynb #4beb8b1b
 def _norm_macs(P:int, # output positions
                k:int, # kernel size (positions one output reads); 1 for a linear layer
                c_in:int, # input channels
@@ -141,7 +141,7 @@ def _norm_macs(P:int, # output positions
     n_in = P if n_in is None else n_in
     return P * c_out * c_in * k // groups, n_in * n_in * c_in + P * P * (c_out + k)
 
-# %% ../nbs/08_grand.ipynb #47f9677f
+# %% ../nbs/08_grand.ipynb #d3ce1f96
 def _mat_sq(U, g):
     "Per-sample ||sum_p g_p U_p^T||^2, forming the matrix."
     return _sq(g @ U.transpose(-1, -2), (1, 2))
@@ -152,7 +152,7 @@ def _gram_sq(Ga, g, G=1):
     g = g.reshape(B, G, C // G, P)
     return (Ga * (g.transpose(-1, -2) @ g)).sum((1, 2, 3)).double()
 
-# %% ../nbs/08_grand.ipynb #971a58b6
+# %% ../nbs/08_grand.ipynb #4c85277e
 def _bias_sq(m, g):
     "Per-sample squared norm of the bias gradient: the output gradient summed over positions (0 without a bias)."
     if m.bias is None or not m.bias.requires_grad: return 0.
@@ -168,7 +168,7 @@ def _linear_rule(m, a, g):
         w = _mat_sq(a, g) if mat <= gram else _gram_sq((a.transpose(1, 2) @ a)[:, None], g)
     return w + _bias_sq(m, g)
 
-# %% ../nbs/08_grand.ipynb #52c0891d
+# %% ../nbs/08_grand.ipynb #3969cdd1
 def _conv_input(m, a):
     "The input of conv `m` and the zero padding left to apply: padded here for 'same' and non-zero padding modes."
     if not isinstance(m.padding, str) and m.padding_mode == 'zeros': return a, list(m.padding)
@@ -182,7 +182,7 @@ def _conv_grads(m, a, g, pad):
     return torch.ops.aten.convolution_backward(g.reshape(1, -1, *g.shape[2:]), a.reshape(1, -1, *a.shape[2:]), w, None,
         m.stride, pad, m.dilation, False, [0] * len(pad), B * m.groups, [False, True, False])[1].view(B, -1)
 
-# %% ../nbs/08_grand.ipynb #ffe3c386
+# %% ../nbs/08_grand.ipynb #486e8b85
 def _patch_gram(m, a, pad):
     "Products a_p.a_q of the patches conv `m` reads, (B, groups, P, P), from one Gram matrix of the input pixels."
     k, s, d = m.kernel_size, m.stride, m.dilation
@@ -197,7 +197,7 @@ def _patch_gram(m, a, pad):
     X = sum(X[:, sl(i * d[0], s[0], Ho), :, sl(i * d[0], s[0], Ho)] for i in range(k[0]))      # then along columns
     return X.reshape(B, G, Ho * Wo, Ho * Wo)
 
-# %% ../nbs/08_grand.ipynb #54786326
+# %% ../nbs/08_grand.ipynb #4d487086
 def _materialise(mat:int, # multiply-adds of the materialised form
                  gram:int, # multiply-adds of the Gram form
                  P:int, # output positions
@@ -205,7 +205,7 @@ def _materialise(mat:int, # multiply-adds of the materialised form
     "Whether a convolution's materialised form is the faster: the counts weighed by the kernels' relative speeds."
     return mat * max(1., 64 / P) <= 2 * gram
 
-# %% ../nbs/08_grand.ipynb #9e1beb51
+# %% ../nbs/08_grand.ipynb #b07304e6
 def _conv_rule(m, a, g):
     "Per-sample squared gradient norm of an `nn.Conv1d` / `nn.Conv2d`, in the cheaper form for its shapes."
     w = 0.
@@ -218,7 +218,7 @@ def _conv_rule(m, a, g):
         else: w = _gram_sq(_patch_gram(m, a, pad), g.flatten(2), m.groups)
     return w + _bias_sq(m, g)
 
-# %% ../nbs/08_grand.ipynb #5a4c4a22
+# %% ../nbs/08_grand.ipynb #306d40c0
 def _bn_rule(m, a, g):
     "Per-sample squared gradient norm of a BatchNorm on its running statistics: sum_p g_p xhat_p and sum_p g_p."
     w, (B, C) = 0., a.shape[:2]
@@ -227,7 +227,7 @@ def _bn_rule(m, a, g):
         w = _sq(torch.bmm(g.reshape(B * C, 1, -1), d).view(B, C) * (m.running_var + m.eps).rsqrt())
     return w + _bias_sq(m, g)
 
-# %% ../nbs/08_grand.ipynb #8bc93c5b
+# %% ../nbs/08_grand.ipynb #b84b91c2
 _RULES = {nn.Linear: _linear_rule, nn.Conv1d: _conv_rule, nn.Conv2d: _conv_rule,
           nn.BatchNorm1d: _bn_rule, nn.BatchNorm2d: _bn_rule}
 
@@ -237,7 +237,7 @@ def _rule(m):
     "The per-sample rule for module `m`, or None."
     return None if _batch_stats(m) else _RULES.get(type(m))
 
-# %% ../nbs/08_grand.ipynb #17e81b22
+# %% ../nbs/08_grand.ipynb #d9234ea8
 def _plan(model):
     "The modules with a per-sample rule and a trainable parameter of their own, unshared."
     own = lambda m: list(m.parameters(recurse=False))
@@ -250,7 +250,7 @@ def _names_outside(model, mods):
     held = {id(p) for m in mods for p in m.parameters(recurse=False)}
     return [k for k, p in model.named_parameters() if p.requires_grad and id(p) not in held]
 
-# %% ../nbs/08_grand.ipynb #39e67145
+# %% ../nbs/08_grand.ipynb #28aa6240
 _WARNED = set()
 
 def _warn_fallback(model, names):
@@ -261,7 +261,7 @@ def _warn_fallback(model, names):
     warnings.warn(f"grand: no per-sample rule applies to {', '.join(sorted(new))} (no rule for the layer type, or a "
                   "weight shared or reused); their parameters take the exact but slower torch.func path", stacklevel=3)
 
-# %% ../nbs/08_grand.ipynb #d376db17
+# %% ../nbs/08_grand.ipynb #202cf49a
 def _sq_hooks(model, x, y, mods):
     "Per-sample squared gradient norms over the parameters of `mods` from one forward and backward; modules missed."
     sq, calls, outs, done = torch.zeros(len(x), dtype=torch.float64, device=x.device), Counter(), [], set()
@@ -283,7 +283,7 @@ def _sq_hooks(model, x, y, mods):
         for h in hs: h.remove()
     return sq, [m for m in mods if m not in done]
 
-# %% ../nbs/08_grand.ipynb #d29dd225
+# %% ../nbs/08_grand.ipynb #19464ff4
 GRAND_METHODS = ('hooks', 'func', 'loop', 'last_layer')
 
 def _grand_exact(model, x, y, method, chunk):
@@ -303,7 +303,7 @@ def _grand_exact(model, x, y, method, chunk):
             out.append(sq.sqrt().cpu())
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.float64)
 
-# %% ../nbs/08_grand.ipynb #4e1d7d1b
+# %% ../nbs/08_grand.ipynb #af2ea0f2
 def grand(model:nn.Module, # classifier returning logits
           x:torch.Tensor, # inputs (un-augmented)
           y:torch.Tensor, # integer labels

@@ -16,8 +16,10 @@ from typing import Callable
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
-from fastai.callback.core import Callback
-from fastai.torch_core import set_seed
+with warnings.catch_warnings():   # fastai's import-time torch.jit.script FutureWarning, as in drop_nb.loaders
+    warnings.filterwarnings('ignore', message=r'`torch.jit.script` is deprecated', category=FutureWarning)
+    from fastai.callback.core import Callback
+    from fastai.torch_core import set_seed
 from .grand import eval_mode, _as_xy, get_embed_fn, get_head, embeddings, grand_loop, grand
 from .metrics import hit_rates
 _all_ = ['eval_mode', 'get_embed_fn', 'get_head', 'embeddings', 'grand_loop', 'grand']   # from drop_nb.grand
@@ -86,11 +88,8 @@ def check_scores(scores, # one score per sample (array or tensor)
     return s
 
 # %% ../nbs/07_scores.ipynb #c51dcfb0
-def _world():
-    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
-
-def _rank():
-    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+def _world(): return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+def _rank(): return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
 
 def _backend_device():
     return torch.device('cuda', torch.cuda.current_device()) if dist.get_backend() == 'nccl' else torch.device('cpu')
