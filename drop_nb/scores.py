@@ -227,12 +227,13 @@ class IndexedStatsCB(Callback):
     def batch_stat(self, pred, y): raise NotImplementedError
     def reset(self, n): raise NotImplementedError
     def update(self, ep): raise NotImplementedError
-    def before_fit(self):
-        if hasattr(self.learn, 'lr_finder'): self._skip = True; return
-        self._skip = False
+    def before_fit(self):   # validate() and get_preds() run it too: the statistics reset at the first training pass
+        self._skip, self._fresh = hasattr(self.learn, 'lr_finder'), True
+    def before_train(self):
+        self._sum = self._cnt = None
+        if self._skip or not self._fresh: return
         self.N = _loader_size(self.learn.dls.train, self.n)
-        self.reset(self.N); self.epochs_seen = 0
-    def before_train(self): self._sum = self._cnt = None
+        self.reset(self.N); self.epochs_seen, self._fresh = 0, False
     def after_batch(self):
         if self._skip or not self.learn.training: return
         pred, y = self.learn.pred.detach(), self.learn.yb[0]
