@@ -221,11 +221,12 @@ def _conv_rule(m, a, g):
 # %% ../nbs/08_grand.ipynb #306d40c0
 def _bn_rule(m, a, g):
     "Per-sample squared gradient norm of a BatchNorm on its running statistics: sum_p g_p xhat_p and sum_p g_p."
-    w, (B, C) = 0., a.shape[:2]
-    if m.weight.requires_grad:
-        d = (a - m.running_mean.view((1, -1) + (1,) * (a.ndim - 2))).reshape(B * C, -1, 1)
-        w = _sq(torch.bmm(g.reshape(B * C, 1, -1), d).view(B, C) * (m.running_var + m.eps).rsqrt())
-    return w + _bias_sq(m, g)
+    (B, C), w = a.shape[:2], 0.
+    s0 = g.reshape(B, C, -1).sum(2)                                       # sum_p g_p: the bias gradient
+    if m.weight.requires_grad:                                            # sum_p g_p (a_p - mean) / std
+        s1 = torch.bmm(g.reshape(B * C, 1, -1), a.reshape(B * C, -1, 1)).view(B, C).double()
+        w = _sq((s1 - m.running_mean.double() * s0.double()) * (m.running_var.double() + m.eps).rsqrt())
+    return w + (_sq(s0) if m.bias is not None and m.bias.requires_grad else 0.)
 
 # %% ../nbs/08_grand.ipynb #b84b91c2
 _RULES = {nn.Linear: _linear_rule, nn.Conv1d: _conv_rule, nn.Conv2d: _conv_rule,
