@@ -233,6 +233,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'drop_nb.models._cbr': ('models.html#_cbr', 'drop_nb/models.py'),
                                 'drop_nb.models._conv1d_bn': ('models.html#_conv1d_bn', 'drop_nb/models.py'),
                                 'drop_nb.models.cnn1d': ('models.html#cnn1d', 'drop_nb/models.py'),
+                                'drop_nb.models.cnn_small': ('models.html#cnn_small', 'drop_nb/models.py'),
                                 'drop_nb.models.get_model': ('models.html#get_model', 'drop_nb/models.py'),
                                 'drop_nb.models.mlp': ('models.html#mlp', 'drop_nb/models.py'),
                                 'drop_nb.models.resnet18': ('models.html#resnet18', 'drop_nb/models.py'),
