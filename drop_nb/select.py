@@ -42,21 +42,25 @@ def kept_densities(labels, # class label of every training sample
     N, k = np.bincount(y, minlength=K), np.bincount(y[to_numpy(keep).astype(np.int64)], minlength=K)
     return np.divide(k, N, out=np.zeros(K), where=N > 0)
 
-# %% ../nbs/02_select.ipynb #14e3e664
+# %% ../nbs/02_select.ipynb #31e1badf
 _WITHIN = ('random', 'top', 'bottom')
 
 def _rng(seed): return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 def _check_scores(scores, n):
     s = to_numpy(scores).astype(float, copy=False)
-    if s.shape != (n,): raise ValueError(f"lengths disagree: scores has shape {s.shape} but labels has {n} samples; pass one score per sample")
-    if np.isnan(s).any(): raise ValueError(f"scores must be numbers, not NaN ({int(np.isnan(s).sum())} NaN); fill or drop them first")
+    if s.shape != (n,):
+        raise ValueError(f"lengths disagree: scores has shape {s.shape} but labels has {n} samples; "
+                         "pass one score per sample")
+    if np.isnan(s).any():
+        raise ValueError(f"scores must be numbers, not NaN ({int(np.isnan(s).sum())} NaN); fill or drop them first")
     return s
 
 def _mask_to_idx(take, n):
     m = np.zeros(n, bool); m[take] = True
     return np.flatnonzero(m).astype(np.int64)
 
+# %% ../nbs/02_select.ipynb #cace4d07
 def _shuffle_ties(o, key, rng):
     "Reorder `o` (sorted by `key`) at random inside each run of equal keys."
     k = key[o]
@@ -64,7 +68,7 @@ def _shuffle_ties(o, key, rng):
     if len(tie) == 0: return o
     m = np.zeros(len(o), bool); m[tie] = True; m[tie + 1] = True
     pos = np.flatnonzero(m)                                  # sorted positions that belong to a run of ties
-    run = np.cumsum(np.r_[True, k[pos[1:]] != k[pos[:-1]]])   # equal keys are contiguous, so runs are equal-key stretches
+    run = np.cumsum(np.r_[True, k[pos[1:]] != k[pos[:-1]]])   # equal keys are contiguous: runs are equal-key stretches
     o = o.copy(); o[pos] = o[pos][np.lexsort((rng.random(len(pos)), run))]
     return o
 
@@ -73,46 +77,96 @@ def _order(rng, scores, within):
     key = -scores if within == 'top' else scores
     return _shuffle_ties(np.argsort(key), key, rng)
 
+# %% ../nbs/02_select.ipynb #df3ed7e7
 def _random_blocks(yk, N, c, rng):
-    "Indices grouped by class (labels `yk`, sizes `N`), in uniformly random order inside each class as far as the cut `c` sees."
+    "Indices grouped by class (labels `yk`, sizes `N`), shuffled inside each class as far as the cut `c` sees."
     r = rng.integers(0, 2**16, size=len(yk), dtype=np.uint16)  # a random 16-bit key per sample
     o = np.argsort(r, kind='stable')
     g = o[np.argsort(yk[o], kind='stable')]                    # by class, then by key; equal keys still by index
     start = np.cumsum(N) - N
     cut = np.flatnonzero((c > 0) & (c < N))
     b = start[cut] + c[cut]
-    for k in cut[r[g[b - 1]] == r[g[b]]]:                       # a run of equal keys straddles the cut (~N/65536 classes in all)
+    for k in cut[r[g[b - 1]] == r[g[b]]]:                       # equal keys straddle the cut (~N/65536 classes)
         blk = g[start[k]:start[k] + N[k]]                       # a view: shuffling it in place reorders g
         keys = r[blk]
         lo, hi = np.searchsorted(keys, keys[c[k] - 1], 'left'), np.searchsorted(keys, keys[c[k] - 1], 'right')
         blk[lo:hi] = rng.permutation(blk[lo:hi])
     return g
 
-def _select_within(y, K, c, s, within, rng):
-    N = np.bincount(y, minlength=K)
-    yk = y.astype(np.uint16) if K <= 2**16 else y               # 16-bit labels sort with a linear-time radix sort
-    if within == 'random': g = _random_blocks(yk, N, c, rng)
-    else:
-        order = _order(rng, s, within)
-        g = order[np.argsort(yk[order], kind='stable')]        # by class, by score inside (ties shuffled)
-    start, n = np.cumsum(N) - N, int(c.sum())
-    first = np.arange(n) + np.repeat(start - (np.cumsum(c) - c), c)   # positions of the first c[k] of each class block
-    return _mask_to_idx(g[first], len(y))
+# %% ../nbs/02_select.ipynb #3853e07d
+def _first_of_blocks(N, c):
+    "Positions of the first c[k] entries of each block k, for blocks of sizes N laid end to end."
+    return np.arange(int(c.sum())) + np.repeat(np.cumsum(N) - N - (np.cumsum(c) - c), c)
 
+def _exact_top(idx, key, y, K, c, rng):
+    "Of the samples `idx`, the c[k] with the highest `key` in each class k (ties at random), by sorting."
+    o = idx[_order(rng, key[idx], 'top')]
+    yo = y[o]
+    g = o[np.argsort(yo.astype(np.uint16) if K <= 2**16 else yo, kind='stable')]   # by class, by key inside
+    return g[_first_of_blocks(np.bincount(yo, minlength=K), c)]
+
+# %% ../nbs/02_select.ipynb #137e72d6
+def _bucket_pass(t, y, K, need, B):
+    "Count (class, bucket floor(t)) pairs: each sample's status (2 keep, 1 undecided, 0 drop), each class's need."
+    kb = y * B + t.astype(np.int64)
+    h = np.bincount(kb, minlength=K * B).reshape(K, B)
+    cum = h[:, ::-1].cumsum(1)                                   # samples in each bucket or above, top bucket first
+    j = (cum < need[:, None]).sum(1)                             # the bucket of the cut, counted from the top
+    cb, ks = B - 1 - np.minimum(j, B - 1), np.arange(K)
+    rest = need - np.where(j > 0, cum[ks, np.maximum(j - 1, 0)], 0)   # what the cut bucket must still give
+    st = np.where(np.arange(B) > cb[:, None], 2, 0).astype(np.uint8)
+    st[ks, cb] = np.where(rest == 0, 0, np.where(rest == h[ks, cb], 2, 1))
+    return st.ravel()[kb], np.where(st[ks, cb] == 1, rest, 0)
+
+# %% ../nbs/02_select.ipynb #1771db7f
+def _top_within(y, K, c, key, rng, small:int=4096):
+    "Sorted indices of the c[k] samples with the highest `key` in each class k (ties at random), in linear time."
+    B, n = 64, len(y)
+    while B > 2 and K * B > 2**24: B //= 2                      # keep the (class, bucket) histogram under 16M bins
+    fin = key if np.isfinite(key[[key.argmin(), key.argmax()]]).all() else key[np.isfinite(key)]
+    lo, hi = (fin.min(), fin.max()) if len(fin) else (0., 0.)
+    if not (np.isfinite(hi - lo) and hi > lo): return _mask_to_idx(_exact_top(np.arange(n), key, y, K, c, rng), n)
+    t = (np.clip(key, lo, hi) if fin is not key else key) - lo
+    t *= B / (hi - lo); np.minimum(t, np.nextafter(B, 0), out=t)   # in [0, B), never lower for a higher key
+    st, need = _bucket_pass(t, y, K, c, B)
+    keep, idx = st == 2, np.flatnonzero(st == 1)
+    t = t[idx]
+    while len(idx) > small:
+        t -= np.floor(t); t *= B                                 # zoom into each undecided sample's bucket
+        st, need2 = _bucket_pass(t, y[idx], K, need, B)
+        keep[idx[st == 2]] = True
+        und = st == 1
+        idx, t, need, stop = idx[und], t[und], need2, 2 * und.sum() > len(idx)   # ties: counting stops helping
+        if stop: break
+    keep[_exact_top(idx, key, y, K, need, rng)] = True
+    return np.flatnonzero(keep)
+
+# %% ../nbs/02_select.ipynb #eeb5de10
+def _select_within(y, K, c, s, within, rng):
+    "Sorted indices keeping the first c[k] samples of each class k: at random, or by top / bottom score."
+    if within != 'random': return _top_within(y, K, c, s if within == 'top' else -s, rng)
+    yk = y.astype(np.uint16) if K <= 2**16 else y               # 16-bit labels sort with a linear-time radix sort
+    N = np.bincount(y, minlength=K)
+    return _mask_to_idx(_random_blocks(yk, N, c, rng)[_first_of_blocks(N, c)], len(y))
+
+# %% ../nbs/02_select.ipynb #14e3e664
 def select_within(labels, # class label of every training sample
                   counts, # how many samples to keep from each class (e.g. from `quota_counts`)
                   scores=None, # per-sample scores, higher = harder; needed for within='top' or 'bottom'
                   within:str='random', # 'random' (uniform), 'top' (highest scores) or 'bottom' (lowest scores)
                   seed=0, # int seed or numpy Generator: the shuffle and the tie-breaking
                  )->np.ndarray: # sorted int64 indices of the kept samples
-    "Keep exactly `counts[k]` samples of each class k: uniformly at random, or those with the highest or lowest scores."
+    "Keep exactly `counts[k]` samples of each class k: uniformly at random, or those with the highest or lowest score."
     c = to_numpy(counts)
     y, K = check_labels(labels, len(c))
     if within not in _WITHIN: raise ValueError(f"within must be one of {_WITHIN}, got {within!r}")
-    if within != 'random' and scores is None: raise ValueError(f"within={within!r} needs scores (one per sample); pass scores or use within='random'")
+    if within != 'random' and scores is None:
+        raise ValueError(f"within={within!r} needs scores (one per sample); pass scores or use within='random'")
     N = np.bincount(y, minlength=K)
     bad = (c < 0) | (c > N) | (c != np.round(c))
-    if bad.any(): raise ValueError(f"counts must be whole numbers between 0 and each class's size; class {int(np.flatnonzero(bad)[0])} asks for {c[bad][0]} of {N[bad][0]}")
+    if bad.any():
+        raise ValueError(f"counts must be whole numbers between 0 and each class's size; "
+                         f"class {int(np.flatnonzero(bad)[0])} asks for {c[bad][0]} of {N[bad][0]}")
     s = None if scores is None else _check_scores(scores, len(y))
     return _select_within(y, K, c.astype(np.int64), s, within, _rng(seed))
 
