@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['to_numpy', 'check_density', 'check_recalls', 'check_sizes', 'waterfill', 'proportional_quotas', 'drop_quotas',
-           'strategyq_quotas', 'authors_quotas', 'quota_counts']
+           'smoothed_recalls', 'strategyq_quotas', 'authors_quotas', 'quota_counts', 'StarvedClassWarning',
+           'warn_starved']
 
 # %% ../nbs/01_quotas.ipynb #24521417
 import warnings
@@ -27,16 +28,21 @@ def check_density(density, # the fraction of the dataset to keep
     if not 0 <= d <= 1: raise ValueError(f"{name} must be in [0, 1] (the fraction of the dataset kept), got {density!r}")
     return d
 
+# %% ../nbs/01_quotas.ipynb #a1c0e001
 def check_recalls(recalls, # per-class validation recalls
                   name:str='recalls', # the argument's name, for the error message
                  )->np.ndarray:
     "`recalls` as a 1-d float array, or a ValueError unless every value is in [0, 1] (no NaN)."
     r = to_numpy(recalls).astype(float)
     if r.ndim != 1: raise ValueError(f"{name} must be 1-d (one value per class), got shape {r.shape}")
-    if np.isnan(r).any(): raise ValueError(f"{name} must be in [0, 1] with no NaN; classes {np.flatnonzero(np.isnan(r))[:5].tolist()} are NaN (a class missing from the validation split?)")
-    if ((r < 0) | (r > 1)).any(): raise ValueError(f"{name} must be in [0, 1] (per-class validation recalls), got min {r.min():g} and max {r.max():g}")
+    if np.isnan(r).any():
+        raise ValueError(f"{name} must be in [0, 1] with no NaN; classes {np.flatnonzero(np.isnan(r))[:5].tolist()} "
+                         "are NaN (a class missing from the validation split?)")
+    if ((r < 0) | (r > 1)).any():
+        raise ValueError(f"{name} must be in [0, 1] (per-class validation recalls), got min {r.min():g} and max {r.max():g}")
     return r
 
+# %% ../nbs/01_quotas.ipynb #a1c0e003
 def check_sizes(class_sizes, # per-class sample counts
                 n:int|None=None, # the number of classes they must match, if known
                 name:str='class_sizes', # the argument's name, for the error message
@@ -48,7 +54,8 @@ def check_sizes(class_sizes, # per-class sample counts
     s = s.astype(float)
     if not np.isfinite(s).all() or (s < 0).any() or (s != np.round(s)).any():
         raise ValueError(f"{name} must be non-negative whole numbers (samples per class), got {s[:5].tolist()}...")
-    if n is not None and len(s) != n: raise ValueError(f"lengths disagree: {name} has {len(s)} classes but {other} has {n}; pass one value per class to both")
+    if n is not None and len(s) != n:
+        raise ValueError(f"lengths disagree: {name} has {len(s)} classes but {other} has {n}; pass one value per class to both")
     return s
 
 # %% ../nbs/01_quotas.ipynb #30409824
@@ -115,25 +122,53 @@ def proportional_quotas(class_sizes, # samples per class
 def _densities(counts, N): return np.divide(counts, N, out=np.zeros_like(counts), where=N > 0).clip(0, 1)
 
 def _check_nonempty(N, name='class_sizes'):
-    if N.sum() == 0: raise ValueError(f"{name} sums to 0: an empty dataset has nothing to prune; pass the sizes of a non-empty training set")
+    if N.sum() == 0:
+        raise ValueError(f"{name} sums to 0: an empty dataset has nothing to prune; pass the sizes of a non-empty training set")
 
+def _smooth(r, smoothing, n_valid):
+    "Recalls `r` smoothed with `smoothing` pseudo-counts (unchanged at 0), or a ValueError if `n_valid` is missing."
+    if not smoothing >= 0: raise ValueError(f"smoothing must be a number >= 0 (pseudo-counts per class), got {smoothing!r}")
+    if smoothing == 0: return r
+    if n_valid is None:
+        raise ValueError(f"smoothing={smoothing!r} needs n_valid, the validation samples per class behind the recalls; "
+                         "pass n_valid=np.bincount(y_valid, minlength=K) (or one number), or smoothing=0")
+    return smoothed_recalls(r, n_valid, smoothing)
+
+# %% ../nbs/01_quotas.ipynb #a1c0e011
 def drop_quotas(recalls, # per-class validation recalls r_k in [0, 1]
                 class_sizes, # samples per class N_k in the training set
                 density:float, # the fraction d of the whole dataset to keep, in [0, 1]
+                *,
+                smoothing:float=0., # alpha pseudo-hits and pseudo-misses per class added to the recalls (0: the paper)
+                n_valid=None, # validation samples per class (or one number for all), needed when smoothing > 0
                )->np.ndarray: # per-class densities d_k in [0, 1] with sum(d_k N_k) = d N
     "DRoP's class densities (Algorithm 1): kept fraction proportional to validation error, saturating at 1."
-    r = check_recalls(recalls)
+    r = _smooth(check_recalls(recalls), smoothing, n_valid)
     N = check_sizes(class_sizes, len(r))
     d = check_density(density)
     _check_nonempty(N)
     err = 1 - r
     if d > 0 and (err * N).sum() == 0:
-        warnings.warn("drop_quotas: every class has validation recall 1 (no error to share out); falling back to proportional quotas")
+        warnings.warn("drop_quotas: every class has validation recall 1 (no error to share out); "
+                      "falling back to proportional quotas")
         return proportional_quotas(N, d)
     return _densities(waterfill(err * N, N, d * N.sum()), N)
 
+# %% ../nbs/01_quotas.ipynb #a1c0e021
+def smoothed_recalls(recalls, # per-class validation recalls r_k in [0, 1]
+                     n_valid, # validation samples per class v_k (an array, or one number for every class)
+                     alpha:float=1., # pseudo-count: alpha pseudo-hits and alpha pseudo-misses per class (1: Laplace)
+                    )->np.ndarray: # (r_k v_k + alpha) / (v_k + 2 alpha)
+    "Recalls with `alpha` pseudo-hits and pseudo-misses per class, so that none is exactly 0 or 1 when alpha > 0."
+    r = check_recalls(recalls)
+    v = to_numpy(n_valid)
+    v = check_sizes(np.full(len(r), v) if v.ndim == 0 else v, len(r), name='n_valid')
+    if not alpha >= 0: raise ValueError(f"alpha (smoothing) must be a number >= 0 (pseudo-counts per class), got {alpha!r}")
+    if alpha == 0: return r
+    return (r * v + alpha) / (v + 2 * alpha)
+
 # %% ../nbs/01_quotas.ipynb #eff4a965
-def strategyq_quotas(kept_counts, # samples of each class kept by the other method (e.g. np.bincount(labels[kept], minlength=K))
+def strategyq_quotas(kept_counts, # samples of each class kept by the other method (np.bincount(labels[kept], minlength=K))
                      class_sizes, # samples per class
                      density:float, # the fraction of the dataset kept
                     )->np.ndarray:
@@ -142,47 +177,91 @@ def strategyq_quotas(kept_counts, # samples of each class kept by the other meth
     N = check_sizes(class_sizes, len(k), other='kept_counts')
     d = check_density(density)
     _check_nonempty(N)
-    if d > 0 and k.sum() == 0: raise ValueError("kept_counts sums to 0: the other method kept nothing, so it has no class ratios to copy; pass its kept counts per class")
+    if d > 0 and k.sum() == 0:
+        raise ValueError("kept_counts sums to 0: the other method kept nothing, so it has no class ratios to copy; "
+                         "pass its kept counts per class")
     return _densities(waterfill(k, N, d * N.sum()), N)
 
 # %% ../nbs/01_quotas.ipynb #0972f9ab
 def authors_quotas(recalls, # per-class validation recalls in [0, 1]
                    class_sizes, # samples per class
                    density:float, # the fraction of the dataset kept
+                   *,
+                   smoothing:float=0., # pseudo-counts added to the recalls, as in `drop_quotas`
+                   n_valid=None, # validation samples per class, needed when smoothing > 0
                   )->np.ndarray:
     "The reference code's rule: kept counts (not fractions) proportional to validation error, saturating at class sizes."
-    r = check_recalls(recalls)
+    r = _smooth(check_recalls(recalls), smoothing, n_valid)
     N = check_sizes(class_sizes, len(r))
     d = check_density(density)
     _check_nonempty(N)
     err = np.where(N > 0, 1 - r, 0.)
     if d > 0 and err.sum() == 0:
-        warnings.warn("authors_quotas: every class has validation recall 1 (no error to share out); falling back to proportional quotas")
+        warnings.warn("authors_quotas: every class has validation recall 1 (no error to share out); "
+                      "falling back to proportional quotas")
         return proportional_quotas(N, d)
     return _densities(waterfill(err, N, d * N.sum()), N)
 
 # %% ../nbs/01_quotas.ipynb #863a70dc
+def _largest_remainder(q, N, total):
+    "Counts near q*N, capped at N, summing to `total`: floors, then one more for the largest fractional parts."
+    raw = np.minimum(q * N, N)
+    base = np.minimum(np.floor(raw + 1e-9), N)
+    frac = raw - base
+    short = int(total) - int(base.sum())
+    hint = "pass total=round(sum(densities*class_sizes)) or densities that add up to it"
+    if short > 0:
+        room = np.flatnonzero(base < N)
+        if short > len(room):
+            raise ValueError(f"total={total} is more than densities*class_sizes (sum {raw.sum():.1f}) can round to; {hint}")
+        base[room[np.lexsort((room, -frac[room]))[:short]]] += 1
+    elif short < 0:
+        have = np.flatnonzero(base > 0)
+        if -short > len(have):
+            raise ValueError(f"total={total} is less than densities*class_sizes (sum {raw.sum():.1f}) can round to; {hint}")
+        base[have[np.lexsort((have, frac[have]))[:-short]]] -= 1
+    return base.astype(np.int64)
+
+# %% ../nbs/01_quotas.ipynb #a1c0e030
 def quota_counts(densities, # per-class densities in [0, 1], e.g. from `drop_quotas`
                  class_sizes, # samples per class
                  total:int, # how many samples to keep in all
+                 *,
+                 min_kept:int=0, # warn (`StarvedClassWarning`) if a class keeps fewer than this; 0: no check
+                 class_names=None, # class names, for the warning
                 )->np.ndarray: # int64 counts, summing to `total`, each at most its class size
     "Integer per-class counts from densities: largest-remainder rounding to exactly `total`, capped at class sizes."
     q = check_recalls(densities, name='densities')
     N = check_sizes(class_sizes, len(q), other='densities')
     if int(total) != total or not 0 <= total <= N.sum():
         raise ValueError(f"total must be a whole number in [0, sum(class_sizes)] = [0, {int(N.sum())}], got {total!r}")
-    raw = np.minimum(q * N, N)
-    base = np.minimum(np.floor(raw + 1e-9), N)
-    frac = raw - base
-    short = int(total) - int(base.sum())
-    if short > 0:
-        room = np.flatnonzero(base < N)
-        if short > len(room): raise ValueError(f"total={total} is more than densities*class_sizes (sum {raw.sum():.1f}) can round to; pass total=round(sum(densities*class_sizes)) or densities that add up to it")
-        pick = room[np.lexsort((room, -frac[room]))[:short]]
-        base[pick] += 1
-    elif short < 0:
-        have = np.flatnonzero(base > 0)
-        if -short > len(have): raise ValueError(f"total={total} is less than densities*class_sizes (sum {raw.sum():.1f}) can round to; pass total=round(sum(densities*class_sizes)) or densities that add up to it")
-        pick = have[np.lexsort((have, frac[have]))[:-short]]
-        base[pick] -= 1
-    return base.astype(np.int64)
+    c = _largest_remainder(q, N, total)
+    if min_kept > 0: warn_starved(c, N, min_kept=min_kept, class_names=class_names, stacklevel=2)
+    return c
+
+# %% ../nbs/01_quotas.ipynb #a1c0e041
+class StarvedClassWarning(UserWarning):
+    "Class quotas keep fewer than a small floor of samples (possibly 0) of some class: that class is starved."
+
+# %% ../nbs/01_quotas.ipynb #a1c0e042
+def warn_starved(counts, # int samples kept per class
+                 class_sizes, # samples per class
+                 *,
+                 min_kept:int=10, # the floor m: a class keeping fewer than min(m, its size) samples is starved
+                 class_names=None, # class names (one per class), for the message
+                 stacklevel:int=1, # how many callers up the warning points (1: the caller of `warn_starved`)
+                )->np.ndarray: # indices of the starved classes (empty if none)
+    "Warn (`StarvedClassWarning`) naming the non-empty classes that keep fewer than `min_kept` samples; return them."
+    c = to_numpy(counts)
+    N = check_sizes(class_sizes, len(c), other='counts')
+    if class_names is not None and len(class_names) != len(N):
+        raise ValueError(f"lengths disagree: class_names has {len(class_names)} names but there are {len(N)} classes")
+    s = np.flatnonzero((N > 0) & (c < np.minimum(min_kept, N)))
+    if len(s):
+        name = lambda k: f"{k} ({class_names[k]!r})" if class_names is not None else f"{k}"
+        lst = ', '.join(f"class {name(k)} keeps {int(c[k])} of {int(N[k])}" for k in s[:8])
+        more = f" and {len(s) - 8} more" if len(s) > 8 else ''
+        warnings.warn(f"the quotas keep fewer than {min_kept} samples of {len(s)} of {len(N)} classes: {lst}{more}. "
+                      "A starved class can become the worst class after training; smoothed recalls (smoothing=1 with "
+                      "n_valid) or a higher density keep more of it", StarvedClassWarning, stacklevel=stacklevel + 1)
+    return s

@@ -8,7 +8,7 @@ __all__ = ['QUOTAS', 'check_labels', 'class_sizes', 'kept_densities', 'select_wi
 # %% ../nbs/02_select.ipynb #eaf5d08d
 import numpy as np
 from .quotas import (
-    to_numpy, check_density, drop_quotas, proportional_quotas, strategyq_quotas, authors_quotas, quota_counts)
+    to_numpy, check_density, drop_quotas, proportional_quotas, strategyq_quotas, authors_quotas, quota_counts, warn_starved)
 
 # %% ../nbs/02_select.ipynb #391bf3e8
 def check_labels(labels, # class label of every training sample
@@ -140,45 +140,69 @@ def select_global(n_samples:int, # size N of the dataset
 
 # %% ../nbs/02_select.ipynb #24b06144
 QUOTAS = ('drop', 'proportional', 'strategyq', 'authors', None)
+_BY_RECALLS = ('drop', 'authors')   # rules computed from recalls: they take smoothing, warn about starved classes
 
-def _class_counts(y, K, d, recalls, quota, kept):
+def _class_counts(y, K, d, recalls, quota, kept, smoothing=0., n_valid=None, min_kept=0, class_names=None):
+    "Per-class kept counts under `quota`; warns (`StarvedClassWarning`) for the rules driven by recalls."
     N, n = np.bincount(y, minlength=K), int(np.floor(d * len(y) + 0.5))
-    if quota in ('drop', 'authors'):
-        if recalls is None: raise ValueError(f"quota={quota!r} needs recalls (per-class validation recalls); pass recalls or use quota='proportional'")
-        q = (drop_quotas if quota == 'drop' else authors_quotas)(recalls, N, d)
+    if smoothing and quota not in _BY_RECALLS:
+        raise ValueError(f"smoothing applies to the quotas computed from recalls {_BY_RECALLS}, not quota={quota!r}; "
+                         "pass smoothing=0")
+    if quota in _BY_RECALLS:
+        if recalls is None:
+            raise ValueError(f"quota={quota!r} needs recalls (per-class validation recalls); "
+                             "pass recalls or use quota='proportional'")
+        q = (drop_quotas if quota == 'drop' else authors_quotas)(recalls, N, d, smoothing=smoothing, n_valid=n_valid)
     elif quota == 'proportional': q = proportional_quotas(N, d)
     elif quota == 'strategyq':
-        if kept is None: raise ValueError("quota='strategyq' needs kept (the indices another method kept) to copy class ratios from")
+        if kept is None:
+            raise ValueError("quota='strategyq' needs kept (the indices another method kept) to copy its class ratios")
         if n == 0: return np.zeros(K, np.int64)
         q = strategyq_quotas(np.bincount(y[to_numpy(kept).astype(np.int64)], minlength=K), N, d)
     else: raise ValueError(f"quota must be one of {QUOTAS[:-1]}, got {quota!r}")
-    return quota_counts(q, N, n)
+    c = quota_counts(q, N, n)
+    if quota in _BY_RECALLS and min_kept > 0:
+        warn_starved(c, N, min_kept=min_kept, class_names=class_names, stacklevel=3)
+    return c
 
+# %% ../nbs/02_select.ipynb #d2a0e001
 def class_counts(labels, # class label of every training sample
                  density:float, # the fraction of the dataset to keep, in [0, 1]
                  recalls=None, # per-class validation recalls, for quota='drop' or 'authors'
                  quota:str='drop', # 'drop', 'proportional', 'strategyq' or 'authors'
                  kept=None, # for 'strategyq': indices kept by the other method
                  n_classes:int|None=None, # number of classes K; default: len(recalls), else max(labels) + 1
+                 *,
+                 smoothing:float=0., # pseudo-counts added to the recalls (see `quotas.smoothed_recalls`); 0: the paper
+                 n_valid=None, # validation samples per class, needed when smoothing > 0
+                 min_kept:int=10, # warn (`StarvedClassWarning`) if a rule from recalls keeps fewer of a class; 0: off
+                 class_names=None, # class names, for the warning
                 )->np.ndarray: # int64 samples to keep per class, summing to round(density * N)
     "Per-class counts of samples to keep under a quota rule, rounded by largest remainder."
     if n_classes is None and recalls is not None: n_classes = len(to_numpy(recalls))
     y, K = check_labels(labels, n_classes)
-    return _class_counts(y, K, check_density(density), recalls, quota, kept)
+    return _class_counts(y, K, check_density(density), recalls, quota, kept, smoothing, n_valid, min_kept, class_names)
 
+# %% ../nbs/02_select.ipynb #d2a0e003
 def prune(labels, # class label of every training sample (ints in 0..K-1)
           density:float, # the fraction d of the dataset to keep, in [0, 1]
           recalls=None, # per-class validation recalls of a query model (DRoP's input)
           scores=None, # per-sample scores, higher = harder (EL2N, GraNd, Forgetting, ...)
-          quota:str|None='auto', # 'drop', 'proportional', 'strategyq', 'authors' or None; 'auto': 'drop' if recalls else None
+          *,
+          quota:str|None='auto', # a name in `QUOTAS`; 'auto': 'drop' if recalls else None (global selection)
           within:str='auto', # 'random', 'top' or 'bottom'; 'auto': 'top' if scores (not for strategyq) else 'random'
           seed=0, # int seed or numpy Generator
           kept=None, # for quota='strategyq': indices another method kept (default: global top-n by scores)
           n_classes:int|None=None, # number of classes K; default: len(recalls), else max(labels) + 1
+          smoothing:float=0., # pseudo-counts added to the recalls (see `quotas.smoothed_recalls`); 0: the paper's rule
+          n_valid=None, # validation samples per class, needed when smoothing > 0
+          min_kept:int=10, # warn (`StarvedClassWarning`) if a rule from recalls keeps fewer of a class; 0: off
+          class_names=None, # class names, for the warning
          )->np.ndarray: # sorted int64 indices of the kept samples
     "Indices of the samples to keep: class quotas (DRoP or another rule), then selection inside classes."
     if quota not in QUOTAS + ('auto',): raise ValueError(f"quota must be one of {QUOTAS + ('auto',)}, got {quota!r}")
-    if within not in _WITHIN + ('auto',): raise ValueError(f"within must be one of {_WITHIN + ('auto',)}, got {within!r}")
+    if within not in _WITHIN + ('auto',):
+        raise ValueError(f"within must be one of {_WITHIN + ('auto',)}, got {within!r}")
     if n_classes is None and recalls is not None: n_classes = len(to_numpy(recalls))
     y, K = check_labels(labels, n_classes)
     d = check_density(density)
@@ -187,8 +211,12 @@ def prune(labels, # class label of every training sample (ints in 0..K-1)
     rng = _rng(seed)
     if quota is None: return select_global(len(y), int(np.floor(d * len(y) + 0.5)), scores, within, rng)
     if quota == 'strategyq' and kept is None:
-        if scores is None: raise ValueError("quota='strategyq' needs scores (to take the global top-n as the other method's kept set) or kept")
+        if scores is None:
+            raise ValueError("quota='strategyq' needs scores (to take the global top-n as the other method's kept set) "
+                             "or kept")
         kept = select_global(len(y), int(np.floor(d * len(y) + 0.5)), scores, 'top', rng)
-    if within != 'random' and scores is None: raise ValueError(f"within={within!r} needs scores (one per sample); pass scores or use within='random'")
+    if within != 'random' and scores is None:
+        raise ValueError(f"within={within!r} needs scores (one per sample); pass scores or use within='random'")
     s = None if scores is None else _check_scores(scores, len(y))
-    return _select_within(y, K, _class_counts(y, K, d, recalls, quota, kept), s, within, rng)
+    c = _class_counts(y, K, d, recalls, quota, kept, smoothing, n_valid, min_kept, class_names)
+    return _select_within(y, K, c, s, within, rng)

@@ -11,6 +11,7 @@ __all__ = ['class_risks', 'average_risk', 'average_optimal_threshold', 'worst_cl
 import warnings
 import numpy as np
 from scipy.special import ndtr, log_ndtr
+from .quotas import waterfill
 
 # %% ../nbs/00_theory.ipynb #1d133fe4
 def _pair(v, name:str, positive:bool=False)->np.ndarray:
@@ -99,7 +100,8 @@ def _check_density(density)->float:
     "Validate a dataset density: a fraction in [0, 1]."
     d = float(density)
     if not 0 <= d <= 1:
-        raise ValueError(f"`density` must be the kept fraction of the dataset in [0, 1], got {density!r}; e.g. 0.5 keeps half")
+        raise ValueError(f"`density` must be the kept fraction of the dataset in [0, 1], got {density!r}; "
+                         "e.g. 0.5 keeps half")
     return d
 
 def _check_sizes(class_sizes)->np.ndarray:
@@ -109,25 +111,13 @@ def _check_sizes(class_sizes)->np.ndarray:
         raise ValueError(f"`class_sizes` must be two positive class counts (N0, N1), got {class_sizes!r}")
     return n
 
-def _water_fill(weights:np.ndarray, sizes:np.ndarray, density:float)->np.ndarray:
-    "Class densities d_k proportional to `weights`, capped at 1, with sum_k d_k N_k = density * N."
-    d, free, budget = np.zeros(len(sizes)), np.ones(len(sizes), bool), density * sizes.sum()
-    while free.any():
-        z = (weights[free] * sizes[free]).sum()
-        d[free] = weights[free] * budget / z if z > 0 else budget / sizes[free].sum()
-        over = free & (d > 1)
-        if not over.any(): break
-        d[over], free[over] = 1., False
-        budget = density * sizes.sum() - sizes[~free].sum()
-    return np.clip(d, 0, 1)
-
 def drop_class_densities(density:float, # dataset density d in [0, 1]: fraction of all samples kept
                          class_sizes, # class counts (N0, N1) before pruning, both > 0
                          sigma, # class standard deviations (sigma0, sigma1), both > 0
                         )->np.ndarray:
     "Toy-optimal class densities (d0, d1): d0 N0 sigma1 = d1 N1 sigma0, saturated at 1."
     d, n, s = _check_density(density), _check_sizes(class_sizes), _pair(sigma, 'sigma', positive=True)
-    return _water_fill(s / n, n, d)
+    return waterfill(s, n, d * n.sum()) / n                # counts d_k N_k proportional to sigma_k
 
 def proxy_class_densities(density:float, # dataset density d in [0, 1]
                           class_sizes, # class counts (N0, N1) before pruning, both > 0
@@ -137,7 +127,7 @@ def proxy_class_densities(density:float, # dataset density d in [0, 1]
     "The paper's proxy (d0, d1): d0 R1(t*) = d1 R0(t*) at t* = t*(N0/N1), saturated at 1."
     d, n = _check_density(density), _check_sizes(class_sizes)
     t = average_optimal_threshold(mu, sigma, n / n.sum())
-    return _water_fill(np.array(class_risks(t, mu, sigma), dtype=float), n, d)
+    return waterfill(np.array(class_risks(t, mu, sigma), dtype=float) * n, n, d * n.sum()) / n
 
 # %% ../nbs/00_theory.ipynb #608df9bb
 def _check_xy(x, y):
