@@ -21,7 +21,7 @@ from .train import make_learner, fit_recipe, pruned_epochs, cdbw_loss, group_dro
 from .metrics import class_recalls, hit_rates
 from .scores import ClassRecallCB, ForgettingCB, DynamicUncertaintyCB, score_dl, ccs
 from .select import prune
-from .quotas import smoothed_recalls
+from .quotas import smoothed_recalls, StarvedClassWarning
 
 # %% auto #0
 __all__ = ['QUERY_FIELDS', 'make_grid', 'shard_grid', 'get_data', 'query_seed', 'train_model', 'predict', 'test_metrics',
@@ -325,7 +325,8 @@ def run_one(cfg:RunConfig, # run config (from `make_grid`)
     t0, started = time.time(), datetime.datetime.now().isoformat(timespec='seconds')
     ds = get_data(cfg)
     art = query_artefacts(cfg, ds, out)
-    keep = select_indices(cfg, ds, art)
+    with warnings.catch_warnings():                  # a starved class is in the row (kept_per_class), not on stderr
+        warnings.simplefilter('ignore', StarvedClassWarning); keep = select_indices(cfg, ds, art)
     E = cfg.recipe.epochs if cfg.density >= 1 else pruned_epochs(cfg.recipe.epochs, cfg.density)
     learn = train_model(cfg, ds, train_idx=keep, epochs=E, augment=cfg.recipe.augment, seed=cfg.seed,
                         loss=cfg.prot.loss, validate=cfg.prot.loss == 'cdbw')
