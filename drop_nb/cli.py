@@ -149,10 +149,12 @@ def figures(results:Annotated[str, "results folder of a `drop-nb run` (or a .jso
 # %% ../nbs/15_cli.ipynb #418b2711
 def demo(out:str='drop_nb_demo', # results folder (reused: a second demo is instant)
          preset:str='demo', # 'demo'; 'smoke' for a seconds-long check of the command
+         threads:int=1, # torch CPU threads (1 is fastest for these small networks)
          quiet:bool=False, # no progress bar
         ):
     "MNIST-1D, 500 validation samples per class: Random vs Random+DRoP(-LS) vs EL2N vs DynUnc at d = 0.1/0.3/0.5."
     t0 = time.time()
+    if threads: torch.set_num_threads(int(threads))
     cfgs = ex.make_grid(preset, datasets=['mnist1d'], imbalances=[1])
     df = ex.run_grid(cfgs, out, progress=not quiet, verbose=not quiet)
     df = df[df.run_id.isin({config_id(c) for c in cfgs})]
