@@ -8,7 +8,7 @@ __all__ = ['hit_rates', 'class_recalls', 'worst_class', 'max_min_gap', 'class_st
 
 # %% ../nbs/03_metrics.ipynb #4431af93
 import numpy as np
-from .quotas import to_numpy, check_recalls
+from .quotas import to_numpy, smoothed_recalls
 from .select import check_labels
 
 # %% ../nbs/03_metrics.ipynb #72dcf8b3
@@ -160,6 +160,9 @@ def density_accuracy_corr(densities, # per-class density after pruning
 def cdbw_weights(recalls=None, # per-class validation recalls in [0, 1] (NaN: class not measured); None: uniform weights
                  tau:float=1., # the exponent on difficulty (1 in the paper)
                  n_classes:int|None=None, # number of classes, needed when recalls is None
+                 *,
+                 smoothing:float=0., # pseudo-counts added to the recalls first (`quotas.smoothed_recalls`); 0: the paper
+                 n_valid=None, # validation samples per class (or one number), needed when smoothing > 0
                 )->np.ndarray: # per-class loss weights, mean 1
     "CDB-W loss weights: class difficulty (1 - recall) to the power tau, normalised to mean 1."
     if recalls is None:
@@ -168,6 +171,10 @@ def cdbw_weights(recalls=None, # per-class validation recalls in [0, 1] (NaN: cl
     if not tau >= 0: raise ValueError(f"tau must be >= 0, got {tau!r}")
     r = to_numpy(recalls).astype(float)
     ok, w = ~np.isnan(r), np.ones(len(r))
-    e = (1 - check_recalls(r[ok])) ** tau
+    v = None if n_valid is None else to_numpy(n_valid)
+    if v is not None and v.ndim == 1:
+        if len(v) != len(r): raise ValueError(f"lengths disagree: n_valid has {len(v)} classes but recalls has {len(r)}")
+        v = v[ok]
+    e = (1 - smoothed_recalls(r[ok], v, smoothing)) ** tau
     if e.sum() > 0: w[ok] = ok.sum() * e / e.sum()
     return w

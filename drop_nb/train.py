@@ -5,6 +5,7 @@
 # %% ../nbs/09_train.ipynb #2dd0249f
 from __future__ import annotations
 import warnings
+from fractions import Fraction
 from functools import partial
 import numpy as np
 import torch
@@ -17,27 +18,32 @@ from fastai.callback.schedule import Learner   # fastai's Learner, with fit_one_
 from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import SGD
 from fastai.metrics import accuracy
+from fastai.torch_core import set_seed
 from .data import IndexCB
 from .metrics import hit_rates, cdbw_weights
 
 # %% auto #0
 __all__ = ['pruned_epochs', 'scale_milestones', 'step_milestones', 'StepLR', 'WeightedCE', 'CDBWCallback', 'GroupDROLoss',
-           'GroupDROCallback', 'make_learner', 'fit_recipe', 'cdbw_loss', 'group_dro_loss']
+           'GroupDROCallback', 'seed_everything', 'make_learner', 'fit_recipe', 'cdbw_loss', 'group_dro_loss']
 
 # %% ../nbs/09_train.ipynb #7c2849c7
 def pruned_epochs(E:int, # epochs of the full-data recipe
-                  d:float, # density: fraction of the training set kept, in (0, 1]
-                 )->int:
-    "Epochs for a subset of density `d`: int((0.5 + 0.5*d) * E / d)."
-    if not 0 < d <= 1: raise ValueError(f'density d={d!r} must be in (0, 1]; e.g. 0.3 keeps 30% of the training set')
-    return int((0.5 + 0.5*d) * E / d)
+                  d, # density in (0, 1]: a float (read as the decimal it prints as), a Fraction or a decimal string
+                 )->int: # floor((1 + d) E / (2 d)), exactly
+    "Epochs for a subset of density `d`: floor((0.5 + 0.5 d) E / d) in exact rational arithmetic."
+    try: f = d if isinstance(d, Fraction) else Fraction(str(d))
+    except (TypeError, ValueError): raise ValueError(f"density d={d!r} must be a number in (0, 1]") from None
+    if not 0 < f <= 1: raise ValueError(f'density d={d!r} must be in (0, 1]; e.g. 0.3 keeps 30% of the training set')
+    if int(E) != E or E < 1: raise ValueError(f"E={E!r} must be a whole number of epochs >= 1")
+    return int((1 + f) * int(E) // (2 * f))
 
+# %% ../nbs/09_train.ipynb #c9a0e020
 def scale_milestones(milestones, # epochs of the LR drops in the E-epoch recipe
                      E:int, # epochs of the full recipe
                      E_new:int, # epochs of the new run
                     )->list:
-    "Milestones scaled by `E_new / E`."
-    return [int(m * E_new / E) for m in milestones]
+    "Milestones scaled by `E_new / E` (floored, in integers)."
+    return [int(m) * int(E_new) // int(E) for m in milestones]
 
 # %% ../nbs/09_train.ipynb #86269071
 def step_milestones(E:int, fracs=(0.5, 0.75))->list:
@@ -73,21 +79,30 @@ class CDBWCallback(Callback):
     def __init__(self, loss:WeightedCE, # the loss whose class weights it sets
                  n_classes:int, # number of classes
                  tau:float=1., # exponent on class difficulty (1 - recall)
+                 smoothing:float=0., # pseudo-counts added to the recalls (`quotas.smoothed_recalls`); 0: the paper's rule
+                 step:float=1., # w <- (1 - step) w + step cdbw_weights(r) each epoch; 1: the paper, 0.5: averaged
                 ):
-        self.loss, self.n_classes, self.tau = loss, n_classes, tau
-        self.history = []  # the weights used in each epoch
-    def before_fit(self): self.loss.weight = torch.ones(self.n_classes)
-    def before_epoch(self): self.history.append(self.loss.weight.detach().cpu().clone())
+        if not 0 < step <= 1: raise ValueError(f"step must be in (0, 1] (1: the paper's update), got {step!r}")
+        self.loss, self.n_classes, self.tau, self.smoothing, self.step = loss, n_classes, tau, smoothing, step
+        self.history, self._new_fit, self._trained = [], True, False   # history: the weights of each training epoch
+    def before_fit(self): self._new_fit = True             # `validate` and `get_preds` also start with before_fit ...
+    def before_train(self):                                # ... but only `fit` trains: weights start uniform there
+        if self._new_fit: self.loss.weight, self._new_fit = torch.ones(self.n_classes), False
+        self.history.append(self.loss.weight.detach().cpu().clone()); self._trained = True
     def before_batch(self): self.loss.use_weight = self.training
     def before_validate(self): self._hit, self._y = [], []
     def after_batch(self):
         if self.training: return
         y = self.yb[0].detach()
         self._hit.append((self.pred.detach().argmax(-1) == y).cpu()); self._y.append(y.cpu())
+    def after_epoch(self): self._trained = False
     def after_validate(self):
-        if not self._y: return
-        r = hit_rates(torch.cat(self._hit), torch.cat(self._y), self.n_classes)
-        self.loss.weight = torch.as_tensor(cdbw_weights(r, self.tau), dtype=torch.float32).clamp_min(1e-6)
+        if not (self._y and self._trained): return         # a validation pass outside training leaves the weights alone
+        y = torch.cat(self._y)
+        r, v = hit_rates(torch.cat(self._hit), y, self.n_classes), np.bincount(y.numpy(), minlength=self.n_classes)
+        new = cdbw_weights(r, self.tau, smoothing=self.smoothing, n_valid=v)
+        w = (1 - self.step) * self.loss.weight.cpu().numpy() + self.step * new
+        self.loss.weight = torch.as_tensor(w, dtype=torch.float32).clamp_min(1e-6)
         self.loss.use_weight = False
 
 # %% ../nbs/09_train.ipynb #d2ab39ce
@@ -126,6 +141,16 @@ class GroupDROCallback(Callback):
     def __init__(self, loss:GroupDROLoss): self.loss = loss
     def before_batch(self): self.loss.idx = self.learn.idx if self.training else None
     def after_batch(self): self.loss.idx = None
+
+# %% ../nbs/09_train.ipynb #c9a0e011
+def seed_everything(seed:int, # seed of Python's, numpy's and torch's generators (every device)
+                    reproducible:bool|None=None, # deterministic cuDNN and no autotuning; None: on for CPU, off for CUDA
+                   )->bool: # the `reproducible` setting applied
+    "Seed every generator; on CUDA, let cuDNN autotune unless `reproducible` (repeatable runs cost speed there)."
+    if reproducible is None: reproducible = not torch.cuda.is_available()
+    set_seed(seed, reproducible=reproducible)
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = reproducible, not reproducible
+    return reproducible
 
 # %% ../nbs/09_train.ipynb #0fd2f0d3
 def make_learner(dls, # DataLoaders from `make_dls` (batches (x, y, idx))
@@ -174,10 +199,13 @@ def fit_recipe(learn:Learner, # from `make_learner`
 # %% ../nbs/09_train.ipynb #7051a444
 def cdbw_loss(n_classes:int, # number of classes
               tau:float=1., # exponent of the weights (1 - recall)^tau
-              label_smoothing:float=0.)->WeightedCE:
+              label_smoothing:float=0., # label smoothing epsilon of the cross-entropy
+              smoothing:float=0., # pseudo-counts added to the validation recalls (not label smoothing); 0: the paper
+              step:float=1., # fraction of the way the weights move to the new rule each epoch; 1: the paper
+             )->WeightedCE:
     "A CDB-W loss: `WeightedCE` whose weights `CDBWCallback` updates from validation recalls each epoch."
     lf = WeightedCE(n_classes, label_smoothing)
-    lf.make_callback = lambda: CDBWCallback(lf, n_classes, tau)
+    lf.make_callback = lambda: CDBWCallback(lf, n_classes, tau, smoothing, step)
     return lf
 
 def group_dro_loss(groups, # training group ids indexed by dataset index (e.g. `ds.g_train`)
