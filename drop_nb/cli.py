@@ -41,30 +41,37 @@ def _summary(df:pd.DataFrame, out:Path, figures:bool=True):
 def _check_data(data:str, groups:bool):
     "Refuse a `--data` file that is missing, not an `.npz`, or unusable, with the reason, before any training."
     p = Path(data)
-    if not p.is_file(): raise FileNotFoundError(f"--data {data}: no such file; pass an .npz with x_train, y_train, x_test, y_test")
-    if p.suffix != '.npz': raise ValueError(f"--data {data}: not an .npz file; save your arrays with np.savez(path, x_train=..., ...)")
+    if not p.is_file():
+        raise FileNotFoundError(f"--data {data}: no such file; pass an .npz with x_train, y_train, x_test, y_test")
+    if p.suffix != '.npz':
+        raise ValueError(f"--data {data}: not an .npz file; save your arrays with np.savez(path, x_train=..., ...)")
     ds = load_dataset(str(p))                                       # a broken file fails here, with one clear line
     if ds.x_train.shape[1:] != ds.x_test.shape[1:]:
-        raise ValueError(f"--data {data}: x_train has samples of shape {ds.x_train.shape[1:]} but x_test {ds.x_test.shape[1:]}")
-    if groups and ds.g_train is None: raise ValueError(f"--data {data} has no g_train/g_test, so --groups cannot be used")
+        raise ValueError(f"--data {data}: x_train has samples of shape {ds.x_train.shape[1:]} "
+                         f"but x_test {ds.x_test.shape[1:]}")
+    if groups and ds.g_train is None:
+        raise ValueError(f"--data {data} has no g_train/g_test, so --groups cannot be used")
 
 # %% ../nbs/15_cli.ipynb #3d37a786
 def _shard(cfgs:list, shard:str|None)->list:
     "The configs of `--shard i/n`."
     if shard is None: return cfgs
     try: i, n = (int(v) for v in str(shard).split('/'))
-    except ValueError: raise ValueError(f"--shard {shard!r} must look like i/n, e.g. 0/2 and 1/2 for two processes") from None
+    except ValueError:
+        raise ValueError(f"--shard {shard!r} must look like i/n, e.g. 0/2 and 1/2 for two processes") from None
     return ex.shard_grid(cfgs, i, n)
 
 # %% ../nbs/15_cli.ipynb #426aa506
 def run(preset:str='smoke', # grid: 'smoke' (seconds), 'cpu' (the documented results), 'gpu', 'gpu-fast', 'demo'
         out:str='drop_nb_results', # results folder: runs/<id>.json per finished run, cache/ for query artefacts
         datasets:Annotated[str, "only these datasets of the preset (e.g. cifar10 mnist1d)", {'nargs':'+'}]=None,
-        protocols:Annotated[str, "these protocols (e.g. Random Random+DRoP EL2N 'Random+StrategyQ(EL2N)' Full)", {'nargs':'+'}]=None,
+        protocols:Annotated[str, "these protocols (e.g. Random Random+DRoP 'Random+StrategyQ(EL2N)' Full)",
+                            {'nargs':'+'}]=None,
         densities:Annotated[float, "dataset densities in (0, 1) for the pruning protocols", {'nargs':'+'}]=None,
         seeds:Annotated[int, "seeds (data split, query models, selection, final model)", {'nargs':'+'}]=None,
-        imbalances:Annotated[float, "only these imbalance factors I of the preset (1 = as shipped)", {'nargs':'+'}]=None,
-        data:str=None, # your own .npz (x_train, y_train, x_test, y_test [, g_train, g_test]) instead of the preset's data
+        imbalances:Annotated[float, "only these imbalance factors I of the preset (1 = as shipped)",
+                             {'nargs':'+'}]=None,
+        data:str=None, # your .npz (x_train, y_train, x_test, y_test [, g_train, g_test]) instead of the preset's data
         groups:bool=False, # with --data: DRoP quotas per group and Group DRO (needs g_train/g_test in the .npz)
         epochs:int=None, # the final-model epochs E of every recipe (before the pruning correction)
         shard:str=None, # 'i/n': run only shard i of n (start n processes on one --out to use n cores)
@@ -73,7 +80,8 @@ def run(preset:str='smoke', # grid: 'smoke' (seconds), 'cpu' (the documented res
         quiet:bool=False, # no progress bar
        ):
     "Run a grid of the DRoP protocol into --out; rerunning skips finished runs, so an interrupted grid resumes."
-    if groups and data is None: raise ValueError("--groups applies to --data your.npz; the presets' grouped data (adult) has it set")
+    if groups and data is None:
+        raise ValueError("--groups applies to --data your.npz; the presets' grouped data (adult) has it set")
     if data is not None: _check_data(data, groups)
     cfgs = _shard(ex.make_grid(preset, datasets=datasets, protocols=protocols, densities=densities, seeds=seeds,
                                imbalances=imbalances, epochs=epochs, data_path=data, groups=groups), shard)
@@ -111,38 +119,43 @@ def _check_prune_inputs(y, r, s):
 
 # %% ../nbs/15_cli.ipynb #da7aa8f7
 def prune(labels:Annotated[str, ".npy of the training labels (N integers in 0..K-1)", {'opt': True, 'required': True}],
-          recalls:Annotated[str, ".npy of the query model's per-class validation recalls (K values in [0, 1])", {'opt': True, 'required': True}],
+          recalls:Annotated[str, ".npy of the query model's per-class validation recalls (K values in [0, 1])",
+                            {'opt': True, 'required': True}],
           density:Annotated[float, "fraction of the training set to keep, in (0, 1]", {'opt': True, 'required': True}],
-          scores:str=None, # optional .npy of per-sample scores (N values, higher = harder): keep the hardest inside each class
+          scores:str=None, # optional .npy of per-sample scores (N values, higher = harder): hardest kept in a class
           out:str='keep.npy', # where to write the sorted int64 indices of the kept samples
           seed:int=0, # seed of the uniform draw inside classes (when no scores)
           quiet:bool=False, # do not print the per-class summary
          ):
-    "DRoP pruning from your own query model: class quotas from validation recalls, then uniform (or hardest-first) inside classes."
+    "DRoP pruning from your own query model: quotas from validation recalls, uniform (or hardest-first) in a class."
     from drop_nb.select import prune as _prune
     y, r = _load_npy(labels, '--labels'), _load_npy(recalls, '--recalls')
     s = None if scores is None else _load_npy(scores, '--scores')
     _check_prune_inputs(y, r, s)
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter('always')
-        keep = _prune(y, density, recalls=r, scores=s, quota='drop', within='random' if s is None else 'top', seed=seed)
+        keep = _prune(y, density, recalls=r, scores=s, quota='drop', within='random' if s is None else 'top',
+                      seed=seed)
     for w in ws: print(f'warning: {w.message}', file=sys.stderr)
     save_npy(out, np.asarray(keep, dtype=np.int64))
     if not quiet:
         K = len(r)
         print(f'kept {len(keep)} of {len(y)} samples ({len(keep)/len(y):.1%}) -> {out}')
-        print(pd.DataFrame({'recall': r, 'size': np.bincount(y, minlength=K), 'kept': np.bincount(y[keep], minlength=K)}).to_string())
+        t = pd.DataFrame({'recall': r, 'size': np.bincount(y, minlength=K), 'kept': np.bincount(y[keep], minlength=K)})
+        print(t.to_string())
     return keep
 
 # %% ../nbs/15_cli.ipynb #089c105f
-def figures(results:Annotated[str, "results folder of a `drop-nb run` (or a .jsonl/.csv table exported from one)", {'opt': True, 'required': True}],
+def figures(results:Annotated[str, "results folder of a `drop-nb run` (or a .jsonl/.csv table exported from one)",
+                              {'opt': True, 'required': True}],
             out:str=None, # folder for the figures (default: <results>/figures, or beside a table file)
             quiet:bool=False, # do not print the file names
            ):
     "Regenerate every figure from a results table (no retraining)."
     from drop_nb import figures as fg
     df = load_results(results)
-    if not len(df): raise ValueError(f"--results {results} holds no finished runs; run `drop-nb run --out {results}` first")
+    if not len(df):
+        raise ValueError(f"--results {results} holds no finished runs; run `drop-nb run --out {results}` first")
     out = Path(out) if out else (Path(results)/'figures' if Path(results).is_dir() else Path(results).parent/'figures')
     return fg.plot_all(df, out, verbose=not quiet)
 
@@ -190,7 +203,8 @@ def main(argv:list=None, # arguments after the program name (default: sys.argv[1
     if not argv: print(USAGE, file=sys.stderr); return 2
     if argv[0] in ('-h', '--help'): print(USAGE); return 0
     cmd = argv[0]
-    if cmd not in COMMANDS: return _err('', f"unknown command {cmd!r}; use one of {', '.join(COMMANDS)} (drop-nb --help)")
+    if cmd not in COMMANDS:
+        return _err('', f"unknown command {cmd!r}; use one of {', '.join(COMMANDS)} (drop-nb --help)")
     p = anno_parser(COMMANDS[cmd], prog=f'drop-nb {cmd}')
     p.error = _raise
     try: args = vars(p.parse_args(argv[1:]))
@@ -203,5 +217,6 @@ def main(argv:list=None, # arguments after the program name (default: sys.argv[1
             return _err(cmd, f"{len(res.attrs['failed'])} runs failed (warnings above); rerun to retry them") - 1
     except (ValueError, FileNotFoundError, IsADirectoryError, PermissionError, KeyError) as e:
         return _err(cmd, str(e).strip("'\""))
-    except KeyboardInterrupt: return _err(cmd, 'interrupted; finished runs are saved, rerun the same command to resume') + 128
+    except KeyboardInterrupt:
+        return _err(cmd, 'interrupted; finished runs are saved, rerun the same command to resume') + 128
     return 0

@@ -43,9 +43,10 @@ def _file_configs(preset:str, data_path, *, protocols, densities, seeds, imbalan
     r = p.file_recipe if epochs is None else replace(p.file_recipe, epochs=int(epochs))
     path, sha = str(Path(data_path).resolve()), _file_sha1(data_path)
     if groups and 'g_train' not in np.load(path).files:
-        raise ValueError(f"{Path(path).name} has no g_train/g_test: groups need a group id per training and test sample")
+        raise ValueError(f"{Path(path).name} has no g_train/g_test: groups need a group id per train and test sample")
     return [run_config('file', prot, d, s, recipe=r, imbalance=i, groups=groups, data_path=path, data_sha1=sha,
-                       preset=preset) for prot in protocols or b.protocols for i in imbalances or [1.0] for s in seeds or b.seeds
+                       preset=preset)
+            for i in imbalances or [1.0] for s in seeds or b.seeds for prot in protocols or b.protocols
             for d in ([1.0] if Protocol.parse(prot).full else densities or b.densities)]
 
 # %% ../nbs/12_experiments.ipynb #268922c3
@@ -137,11 +138,13 @@ def train_model(cfg:RunConfig, # run config (its recipe: model, bs, lr, wd, sche
     "Train one model of the protocol and return its fastai `Learner`."
     r = cfg.recipe
     seed_everything(seed)
-    lf = {'ce': lambda: None, 'cdbw': lambda: cdbw_loss(ds.n_classes), 'groupdro': lambda: group_dro_loss(ds.g_train, ds.n_groups)}
-    learn = make_learner(make_dls(ds, train_idx, bs=r.bs, augment=augment), get_model(r.model, ds), loss_func=lf[loss](),
+    lf = {'ce': lambda: None, 'cdbw': lambda: cdbw_loss(ds.n_classes),
+          'groupdro': lambda: group_dro_loss(ds.g_train, ds.n_groups)}[loss]()
+    learn = make_learner(make_dls(ds, train_idx, bs=r.bs, augment=augment), get_model(r.model, ds), loss_func=lf,
                          lr=r.lr, wd=r.wd, metrics=[])
     cbs = list(cbs or []) + ([] if validate else [_NoValidate()])
-    with learn.no_bar(), learn.no_logging(): fit_recipe(learn, epochs or r.epochs, schedule=schedule or r.schedule, cbs=cbs)
+    with learn.no_bar(), learn.no_logging():
+        fit_recipe(learn, epochs or r.epochs, schedule=schedule or r.schedule, cbs=cbs)
     return learn
 
 # %% ../nbs/12_experiments.ipynb #c767861a
@@ -151,7 +154,8 @@ def predict(model:torch.nn.Module, # trained classifier
            )->np.ndarray:
     "Predicted labels on a whole split (eval mode, no augmentation)."
     model.eval()
-    with torch.no_grad(): return torch.cat([model(x).argmax(-1).cpu() for x, y, idx in eval_dl(ds, split, bs=1024)]).numpy()
+    with torch.no_grad():
+        return torch.cat([model(x).argmax(-1).cpu() for x, y, idx in eval_dl(ds, split, bs=1024)]).numpy()
 
 # %% ../nbs/12_experiments.ipynb #d235fc6c
 def test_metrics(pred:np.ndarray, # predicted labels on the test half
@@ -185,7 +189,8 @@ def _recall_cb(ds:DataBundle)->ClassRecallCB: return ClassRecallCB(ds.n_classes,
 def _best_recalls(cb:ClassRecallCB, ds:DataBundle)->dict:
     "Class (and group) recalls at the callback's best epoch: the best overall validation accuracy, earliest on ties."
     out = dict(recalls=cb.best_recalls)
-    if ds.g_valid is not None: out['group_recalls'] = hit_rates(cb.correct_hist[cb.best_epoch] > 0, ds.g_valid, ds.n_groups)
+    if ds.g_valid is not None:
+        out['group_recalls'] = hit_rates(cb.correct_hist[cb.best_epoch] > 0, ds.g_valid, ds.n_groups)
     return out
 
 def _stack(per_init:list)->dict:
@@ -249,7 +254,7 @@ def query_artefacts(cfg:RunConfig, # run config
 
 # %% ../nbs/12_experiments.ipynb #a9054f59
 def ccs_beta(d:float)->float:
-    "CCS's hard cutoff at density `d`: none at d >= 0.5, then growing to 0.4 at d = 0.1 (it grows with the prune rate)."
+    "CCS's hard cutoff at density `d`: none at d >= 0.5, then growing with the prune rate to 0.4 at d = 0.1."
     return 0.0 if d >= 0.5 else round(min(0.4, 0.5 - d), 2)
 
 def _finite(s:np.ndarray)->np.ndarray:
@@ -275,10 +280,12 @@ def select_indices(cfg:RunConfig, # run config
     p, d, seed = cfg.prot, cfg.density, cfg.seed
     if d >= 1: return np.arange(len(ds.y_train), dtype=np.int64)
     if p.score == 'ccs':
-        return ccs(art['el2n'], density=d, beta=ccs_beta(d) if cfg.recipe.ccs_beta is None else cfg.recipe.ccs_beta, seed=seed)
+        beta = ccs_beta(d) if cfg.recipe.ccs_beta is None else cfg.recipe.ccs_beta
+        return ccs(art['el2n'], density=d, beta=beta, seed=seed)
     labels, n_valid = quota_inputs(cfg, ds)
     s = None if p.score == 'random' else _finite(art[p.score])
-    if p.quota is None: return prune(labels, d, scores=s, quota=None, within='random' if s is None else 'top', seed=seed)
+    if p.quota is None:
+        return prune(labels, d, scores=s, quota=None, within='random' if s is None else 'top', seed=seed)
     if p.needs_recalls:
         return prune(labels, d, recalls=art['recalls'], scores=s if p.within == 'top' else None, quota=p.quota,
                      within=p.within, seed=seed, smoothing=p.smoothing, n_valid=n_valid)
@@ -312,7 +319,8 @@ def _row(cfg:RunConfig, ds:DataBundle, keep:np.ndarray, E:int, art:dict, m:dict)
                 epochs=int(E), preset=cfg.preset, groups=cfg.groups, recall_source=cfg.recipe.recall_source, **m,
                 class_sizes=np.bincount(ds.y_train, minlength=K).tolist(), n_kept=int(len(keep)),
                 kept_per_class=np.bincount(ds.y_train[keep], minlength=K).tolist(),
-                kept_per_group=None if ds.g_train is None else np.bincount(ds.g_train[keep], minlength=ds.n_groups).tolist(),
+                kept_per_group=None if ds.g_train is None
+                               else np.bincount(ds.g_train[keep], minlength=ds.n_groups).tolist(),
                 recalls=None if r is None else r.tolist(), val_counts=n_valid.tolist(),
                 all_recalls=art['all_recalls'].tolist() if 'all_recalls' in art else None,
                 version=drop_nb.__version__, git=git_commit(), host=socket.gethostname(), config=cfg)
@@ -352,7 +360,8 @@ def run_grid(cfgs:list, # run configs, e.g. from `make_grid`
             if stop_on_error: raise
             failed.append((cfg.dataset, cfg.protocol, cfg.density, cfg.seed, repr(e)))
             warnings.warn(f"run {cfg.dataset} {cfg.protocol} d={cfg.density} seed={cfg.seed} failed: {e!r}")
-    if verbose: print(f'ran {len(todo) - len(failed)} runs in {time.time() - t0:.0f}s' + (f'; {len(failed)} failed' if failed else ''))
+    if verbose: print(f'ran {len(todo) - len(failed)} runs in {time.time() - t0:.0f}s'
+                      + (f'; {len(failed)} failed' if failed else ''))
     df = load_results(out) if (out/'runs').exists() else pd.DataFrame()
     df.attrs['failed'] = failed
     return df

@@ -20,9 +20,11 @@ SCORES = {'Random': 'random', 'EL2N': 'el2n', 'GraNd': 'grand', 'Forgetting': 'f
           'SSP': 'ssp', 'CCS': 'ccs'} # score names users type -> internal names
 LOSSES = {'CDB-W': 'cdbw', 'GroupDRO': 'groupdro'} # loss suffixes -> internal names
 FULL = {'Full': 'ce', 'CDB-W': 'cdbw', 'GroupDRO': 'groupdro'} # full-data protocols -> their loss
-DROP_VARIANTS = {'DRoP': ('drop', 0.), 'DRoP-LS': ('drop', 1.), 'DRoP-G': ('drop_guarded', 0.)} # suffix -> (quota, smoothing)
-GRAMMAR = ("'Full', 'CDB-W', 'GroupDRO', a score alone (" + ', '.join(SCORES) + "), '<Score>+DRoP', '<Score>+DRoP-LS', "
-           "'<Score>+DRoP-G', 'Random+Balanced', 'Random+StrategyQ(<Score>)', or any of these + '+CDB-W' / '+GroupDRO'")
+DROP_VARIANTS = {'DRoP': ('drop', 0.), 'DRoP-LS': ('drop', 1.),
+                 'DRoP-G': ('drop_guarded', 0.)} # DRoP suffix -> (quota rule, smoothing)
+GRAMMAR = ("'Full', 'CDB-W', 'GroupDRO', a score alone (" + ', '.join(SCORES) + "), '<Score>+DRoP', "
+           "'<Score>+DRoP-LS', '<Score>+DRoP-G', 'Random+Balanced', 'Random+StrategyQ(<Score>)', "
+           "or any of these + '+CDB-W' / '+GroupDRO'")
 
 # %% ../nbs/10_protocol.ipynb #0950ada0
 def _bad(name): return ValueError(f"protocol {name!r} is not known; use {GRAMMAR}")
@@ -116,8 +118,8 @@ Recipe.query_epochs = property(lambda self: max(1, int(round(self.query_frac * s
                                doc="Epochs of a short query model: round(query_frac x E), at least 1.")
 
 # %% ../nbs/10_protocol.ipynb #041b60b7
-MNIST1D_CPU = Recipe('cnn1d', 12, bs=128, lr=0.1, wd=5e-4, n_inits=3, n_test=10_000, augment=True) # MNIST-1D, 2 CPU cores
-CIFAR10_CPU = Recipe('cnn_small', 8, bs=128, lr=0.1, wd=5e-4, n_inits=3, n_train=20_000, augment=True) # CIFAR-10, 2 cores
+MNIST1D_CPU = Recipe('cnn1d', 12, bs=128, lr=0.1, wd=5e-4, n_inits=3, n_test=10_000, augment=True) # MNIST-1D, CPU
+CIFAR10_CPU = Recipe('cnn_small', 8, bs=128, lr=0.1, wd=5e-4, n_inits=3, n_train=20_000, augment=True) # CIFAR-10, CPU
 ADULT_CPU = Recipe('mlp', 6, bs=256, lr=0.05, wd=5e-4, n_inits=3) # UCI Adult, groups = label x sex
 FILE_CPU = Recipe('mlp', 15, bs=128, lr=0.05, wd=5e-4, n_inits=3) # a user's .npz (`drop-nb run --data`)
 
@@ -159,8 +161,10 @@ IMBALANCE_PROTOCOLS = ('Random', 'Random+Balanced', 'Random+DRoP', 'Random+DRoP-
 ADULT_PROTOCOLS = ('Random', 'Random+DRoP', 'EL2N', 'EL2N+DRoP', 'Random+GroupDRO', 'Full', 'GroupDRO')
 DENSITIES = (0.1, 0.2, 0.3, 0.5, 0.7, 0.9) # the paper's densities
 
-# %% ../nbs/10_protocol.ipynb #2249e66f
-def _ref(b:Block)->Block: return replace(b, recipe=replace(b.recipe, recall_source='reference'), protocols=('Random+DRoP',))
+# %% ../nbs/10_protocol.ipynb #b1687eb7
+def _ref(b:Block)->Block:
+    "Block `b`'s Random+DRoP with the reference code's recalls."
+    return replace(b, recipe=replace(b.recipe, recall_source='reference'), protocols=('Random+DRoP',))
 
 _CPU_BLOCKS = (Block('cifar10', CIFAR10_CPU, CIFAR10_PROTOCOLS),
                Block('mnist1d', MNIST1D_CPU, MNIST1D_PROTOCOLS, DENSITIES),
@@ -200,7 +204,8 @@ GPU_TINY = Preset('gpu-tiny', tuple(replace(b, recipe=replace(b.recipe, bs=64, n
 
 # %% ../nbs/10_protocol.ipynb #d17bbf61
 DEMO = Preset('demo', (Block('mnist1d', MNIST1D_CPU, ('Random', 'Random+DRoP', 'Random+DRoP-LS', 'EL2N', 'DynUnc'),
-                             (0.1, 0.3, 0.5), (0,)),), FILE_CPU, 'drop-nb demo: MNIST-1D, 500 validation samples per class')
+                             (0.1, 0.3, 0.5), (0,)),), FILE_CPU,
+              'drop-nb demo: MNIST-1D, 500 validation samples per class')
 PRESETS = {p.name: p for p in (SMOKE, CPU, GPU, GPU_FAST, GPU_TINY, DEMO)} # every named grid
 
 # %% ../nbs/10_protocol.ipynb #88875cf8
@@ -244,8 +249,9 @@ def run_config(dataset:str, # dataset name, or 'file' with `data_path`
     if not p.full and not 0 < float(density) < 1:
         raise ValueError(f"density must be in (0, 1) for pruning protocols, got {density}; use 'Full' for density 1")
     if p.loss == 'groupdro' and not groups:
-        raise ValueError(f"{protocol!r} needs group labels: pass groups=True (drop-nb run --groups) on data with groups")
-    if dataset == 'file' and not (data_path and data_sha1): raise ValueError("dataset 'file' needs data_path and data_sha1")
+        raise ValueError(f"{protocol!r} needs group labels: pass groups=True (drop-nb run --groups) on grouped data")
+    if dataset == 'file' and not (data_path and data_sha1):
+        raise ValueError("dataset 'file' needs data_path and data_sha1")
     if not p.needs_recalls: recipe = replace(recipe, recall_source='paper')
     return RunConfig(dataset, str(p), 1.0 if p.full else float(density), int(seed), recipe, float(imbalance or 1.0),
                      bool(groups), data_path, data_sha1, preset)

@@ -93,7 +93,8 @@ def _read_rows(p:Path)->list:
         rows = []
         for f in sorted(f for f in d.glob('*.json') if not f.name.startswith('.')):
             try: r = json.loads(f.read_text())
-            except (json.JSONDecodeError, UnicodeDecodeError): warnings.warn(f'skipping unreadable run file {f.name}'); continue
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                warnings.warn(f'skipping unreadable run file {f.name}'); continue
             rows += r if isinstance(r, list) else [r]
         return rows
     if p.suffix in ('.jsonl', '.ndjson'): return [json.loads(l) for l in p.read_text().splitlines() if l.strip()]
@@ -109,7 +110,7 @@ def load_results(path, # results folder (holding runs/) or a .jsonl/.csv/.json t
     "All finished runs under `path` as a DataFrame, one row per run, `RESULT_COLUMNS` first."
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"results {p} do not exist; pass the --out folder of a `drop-nb run` or a .jsonl table")
+        raise FileNotFoundError(f"results {p} do not exist; pass the --out folder of a `drop-nb run` or a .jsonl")
     df = pd.DataFrame([r for r in _read_rows(p) if isinstance(r, dict)])
     for c in RESULT_COLUMNS:
         if c not in df.columns: df[c] = None
@@ -122,10 +123,12 @@ def _round(v, digits):
 
 def _table_bytes(df:pd.DataFrame, suffix:str)->bytes:
     "The table as `.csv` (lists as JSON text) or `.jsonl` bytes."
-    if suffix != '.csv': return ''.join(json.dumps(canonical(r), sort_keys=True) + '\n' for r in df.to_dict('records')).encode()
+    if suffix != '.csv':
+        return ''.join(json.dumps(canonical(r), sort_keys=True) + '\n' for r in df.to_dict('records')).encode()
     d2 = df.copy()
     for c in d2.columns:
-        if d2[c].map(lambda v: isinstance(v, (list, dict))).any(): d2[c] = d2[c].map(lambda v: json.dumps(canonical(v)))
+        if d2[c].map(lambda v: isinstance(v, (list, dict))).any():
+            d2[c] = d2[c].map(lambda v: json.dumps(canonical(v)))
     return d2.to_csv(index=False).encode()
 
 # %% ../nbs/11_store.ipynb #8af7ccca
@@ -204,7 +207,9 @@ def paired_effects(df:pd.DataFrame, # results table
     o = d[d.protocol == ours]
     for b in [baseline] if isinstance(baseline, str) else list(baseline):
         j = o[[metric, avg]].join(d[d.protocol == b][[metric, avg]], rsuffix='_b', how='inner')
-        if not len(j): raise ValueError(f"no seed has both {ours!r} and {b!r} at one density; protocols: {sorted(set(df.protocol))}")
+        if not len(j):
+            raise ValueError(f"no seed has both {ours!r} and {b!r} at one density; "
+                             f"protocols: {sorted(set(df.protocol))}")
         j = j.assign(diff=j[metric] - j[f'{metric}_b'], cost=j[f'{avg}_b'] - j[avg]).groupby(keys[:3])
         rows.append(pd.DataFrame({'ours': ours, 'baseline': b, 'mean': j['diff'].mean(), 'min': j['diff'].min(),
                                   'max': j['diff'].max(), 'n': j.size(), 'avg_cost': j['cost'].mean()}))
@@ -218,7 +223,8 @@ def _claim_row(t:pd.DataFrame, d:float, ours:str, baseline:str, worst:str, avg:s
                 rank=list(t.index).index(ours) + 1, of=len(t),
                 best_other=others.index[0] if len(others) else None,
                 best_other_worst=others[worst].iloc[0] if len(others) else np.nan,
-                baseline_worst=t.loc[baseline, worst] if b else np.nan, baseline_avg=t.loc[baseline, avg] if b else np.nan,
+                baseline_worst=t.loc[baseline, worst] if b else np.nan,
+                baseline_avg=t.loc[baseline, avg] if b else np.nan,
                 best_avg_protocol=t[avg].idxmax(), best_avg=t[avg].max())
 
 # %% ../nbs/11_store.ipynb #adaae436
@@ -231,9 +237,11 @@ def claim_check(df:pd.DataFrame, # results table of one dataset (and imbalance)
                )->pd.DataFrame:
     "Per density: `ours`' worst/average accuracy, its rank on `worst` among pruning protocols, the cost in `avg`."
     p = df[df.density < 1]
-    if ours not in set(p.protocol): raise ValueError(f"no pruned runs of {ours!r}; protocols: {sorted(set(p.protocol))}")
+    if ours not in set(p.protocol):
+        raise ValueError(f"no pruned runs of {ours!r}; protocols: {sorted(set(p.protocol))}")
     m = p.groupby(['density', 'protocol'])[[worst, avg]].mean()
     ds = sorted(p[p.protocol == ours].density.unique()) if densities is None else densities
-    out = pd.DataFrame([_claim_row(m.loc[d].sort_values(worst, ascending=False), d, ours, baseline, worst, avg) for d in ds])
+    out = pd.DataFrame([_claim_row(m.loc[d].sort_values(worst, ascending=False), d, ours, baseline, worst, avg)
+                        for d in ds])
     out['avg_cost_vs_baseline'] = out['baseline_avg'] - out['ours_avg']
     return out
