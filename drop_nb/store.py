@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np, pandas as pd
 
 # %% auto #0
-__all__ = ['RESULT_COLUMNS', 'canonical', 'config_id', 'save_json', 'save_npy', 'run_path', 'is_done', 'save_run', 'load_results',
-           'export_results', 'cached_arrays', 'seed_means', 'paired_effects', 'claim_check']
+__all__ = ['RESULT_COLUMNS', 'REF_TAG', 'canonical', 'config_id', 'save_json', 'save_npy', 'run_path', 'is_done', 'save_run',
+           'arm', 'with_arms', 'load_results', 'export_results', 'cached_arrays', 'seed_means', 'paired_effects',
+           'claim_check']
 
 # %% ../nbs/11_store.ipynb #2bc412b7
 def canonical(obj):
@@ -85,6 +86,21 @@ def save_run(out, # results folder
     if 'run_id' not in row: raise ValueError(f"row must contain 'run_id' (config_id(cfg)); got keys {sorted(row)}")
     return save_json(run_path(out, row['run_id']), row)
 
+# %% ../nbs/11_store.ipynb #1eae3acd
+REF_TAG = ' [ref]' # arm suffix of runs whose DRoP recalls come from the reference code's query models
+
+def arm(protocol:str, # protocol name
+        recall_source:str|None=None, # the run's `recall_source` ('paper', 'reference'; None/NaN: 'paper')
+       )->str:
+    "A run's arm: its protocol, tagged `REF_TAG` when DRoP's recalls came from the reference code's query models."
+    return protocol + (REF_TAG if recall_source == 'reference' else '')
+
+def with_arms(df:pd.DataFrame)->pd.DataFrame:
+    "`df` with an `arm` column (computed from `protocol` and `recall_source` where it is missing)."
+    if 'arm' in df and df['arm'].notna().all(): return df
+    rs = df['recall_source'] if 'recall_source' in df else [None] * len(df)
+    return df.assign(arm=[arm(p, r) for p, r in zip(df['protocol'], rs)])
+
 # %% ../nbs/11_store.ipynb #b09ff2bb
 def _read_rows(p:Path)->list:
     "The run records in a results folder or table file."
@@ -107,14 +123,14 @@ def _read_rows(p:Path)->list:
 # %% ../nbs/11_store.ipynb #79b1cefa
 def load_results(path, # results folder (holding runs/) or a .jsonl/.csv/.json table from `export_results`
                 )->pd.DataFrame:
-    "All finished runs under `path` as a DataFrame, one row per run, `RESULT_COLUMNS` first."
+    "All finished runs under `path` as a DataFrame, one row per run, `RESULT_COLUMNS` first, then `arm` (below)."
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"results {p} do not exist; pass the --out folder of a `drop-nb run` or a .jsonl")
     df = pd.DataFrame([r for r in _read_rows(p) if isinstance(r, dict)])
     for c in RESULT_COLUMNS:
         if c not in df.columns: df[c] = None
-    return df[RESULT_COLUMNS + [c for c in df.columns if c not in RESULT_COLUMNS]]
+    return with_arms(df[RESULT_COLUMNS + [c for c in df.columns if c not in RESULT_COLUMNS]])
 
 # %% ../nbs/11_store.ipynb #da9532f7
 def _round(v, digits):
@@ -180,44 +196,44 @@ def cached_arrays(out, # results folder (the cache lives in <out>/cache/<key>/)
                                   'created': datetime.datetime.now().isoformat(timespec='seconds')})
     return arrs
 
-# %% ../nbs/11_store.ipynb #8e67238c
+# %% ../nbs/11_store.ipynb #1be078a9
 def seed_means(df:pd.DataFrame, # results table
                metrics=('avg_acc', 'worst_acc'), # metric columns
-               by=('protocol', 'density'), # grouping (one row each)
+               by=('arm', 'density'), # grouping (one row each)
                flat:bool=False, # flat columns `<metric>_<stat>` and `n_seeds`, groups as columns
               )->pd.DataFrame:
     "Mean, min, max and std over seeds of `metrics`, with the number of seeds, one row per `by` group."
-    g = df.groupby(list(by))[list(metrics)]
+    df = with_arms(df); g = df.groupby(list(by))[list(metrics)]
     out = pd.concat({s: g.agg(s) for s in ('mean', 'min', 'max', 'std')}, axis=1).swaplevel(axis=1).sort_index(axis=1)
     out[('n', 'seeds')] = df.groupby(list(by)).size()
     if not flat: return out
     out.columns = [f'{m}_{s}' for m, s in out.columns]
     return out.reset_index()
 
-# %% ../nbs/11_store.ipynb #33537c9f
+# %% ../nbs/11_store.ipynb #118ac2c7
 def paired_effects(df:pd.DataFrame, # results table
-                   ours:str='Random+DRoP', # the protocol whose effect is measured
-                   baseline='Random', # a protocol (or several) to subtract, seed by seed
+                   ours:str='Random+DRoP', # the arm whose effect is measured (e.g. 'Random+DRoP [ref]')
+                   baseline='Random', # an arm (or several) to subtract, seed by seed
                    metric:str='worst_acc', # robustness metric
                    avg:str='avg_acc', # average metric whose cost is reported
                   )->pd.DataFrame:
     "Per density: `ours - baseline` in `metric`, paired by seed (mean, min, max, n), and the cost in `avg`."
     keys, rows = ['dataset', 'imbalance', 'density', 'seed'], []
-    d = df.assign(imbalance=df.imbalance.fillna(1.0)).set_index(keys)
-    o = d[d.protocol == ours]
+    d = with_arms(df).assign(imbalance=df.imbalance.fillna(1.0)).set_index(keys)
+    o = d[d.arm == ours]
     for b in [baseline] if isinstance(baseline, str) else list(baseline):
-        j = o[[metric, avg]].join(d[d.protocol == b][[metric, avg]], rsuffix='_b', how='inner')
+        j = o[[metric, avg]].join(d[d.arm == b][[metric, avg]].add_suffix('_b'), how='inner')
         if not len(j):
             raise ValueError(f"no seed has both {ours!r} and {b!r} at one density; "
-                             f"protocols: {sorted(set(df.protocol))}")
+                             f"arms: {sorted(set(d.arm))}")
         j = j.assign(diff=j[metric] - j[f'{metric}_b'], cost=j[f'{avg}_b'] - j[avg]).groupby(keys[:3])
         rows.append(pd.DataFrame({'ours': ours, 'baseline': b, 'mean': j['diff'].mean(), 'min': j['diff'].min(),
                                   'max': j['diff'].max(), 'n': j.size(), 'avg_cost': j['cost'].mean()}))
     return pd.concat(rows).reset_index()
 
-# %% ../nbs/11_store.ipynb #8d527da6
+# %% ../nbs/11_store.ipynb #57d611ba
 def _claim_row(t:pd.DataFrame, d:float, ours:str, baseline:str, worst:str, avg:str)->dict:
-    "One density's line of `claim_check` from the seed means `t` (protocols as index, sorted by `worst`)."
+    "One density's line of `claim_check` from the seed means `t` (arms as index, sorted by `worst`)."
     others, b = t.drop(ours), baseline in t.index
     return dict(density=d, ours_worst=t.loc[ours, worst], ours_avg=t.loc[ours, avg],
                 rank=list(t.index).index(ours) + 1, of=len(t),
@@ -227,20 +243,19 @@ def _claim_row(t:pd.DataFrame, d:float, ours:str, baseline:str, worst:str, avg:s
                 baseline_avg=t.loc[baseline, avg] if b else np.nan,
                 best_avg_protocol=t[avg].idxmax(), best_avg=t[avg].max())
 
-# %% ../nbs/11_store.ipynb #adaae436
+# %% ../nbs/11_store.ipynb #94884839
 def claim_check(df:pd.DataFrame, # results table of one dataset (and imbalance)
                 densities=None, # densities to check (default: every pruned density where `ours` ran)
-                ours:str='Random+DRoP', # the protocol the claim is about
-                baseline:str='Random', # the protocol the average-accuracy cost is measured against
+                ours:str='Random+DRoP', # the arm the claim is about
+                baseline:str='Random', # the arm the average-accuracy cost is measured against
                 worst:str='worst_acc', # robustness metric (e.g. 'worst_group_acc' on group data)
                 avg:str='avg_acc', # average metric (e.g. 'weighted_group_acc')
                )->pd.DataFrame:
-    "Per density: `ours`' worst/average accuracy, its rank on `worst` among pruning protocols, the cost in `avg`."
-    p = df[df.density < 1]
-    if ours not in set(p.protocol):
-        raise ValueError(f"no pruned runs of {ours!r}; protocols: {sorted(set(p.protocol))}")
-    m = p.groupby(['density', 'protocol'])[[worst, avg]].mean()
-    ds = sorted(p[p.protocol == ours].density.unique()) if densities is None else densities
+    "Per density: `ours`' worst/average accuracy, its rank on `worst` among pruning arms, the cost in `avg`."
+    p = with_arms(df[df.density < 1])
+    if ours not in set(p.arm): raise ValueError(f"no pruned runs of {ours!r}; arms: {sorted(set(p.arm))}")
+    m = p.groupby(['density', 'arm'])[[worst, avg]].mean()
+    ds = sorted(p[p.arm == ours].density.unique()) if densities is None else densities
     out = pd.DataFrame([_claim_row(m.loc[d].sort_values(worst, ascending=False), d, ours, baseline, worst, avg)
                         for d in ds])
     out['avg_cost_vs_baseline'] = out['baseline_avg'] - out['ours_avg']
