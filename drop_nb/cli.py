@@ -11,7 +11,7 @@ from typing import Annotated
 import numpy as np, pandas as pd, torch
 from fastcore.script import anno_parser
 from . import experiments as ex
-from .store import config_id, is_done, load_results, save_npy
+from .store import config_id, is_done, load_results, save_npy, with_arms
 from .datasets import load_dataset
 
 # %% auto #0
@@ -20,8 +20,8 @@ __all__ = ['COMMANDS', 'USAGE', 'summary_table', 'run', 'prune', 'figures', 'dem
 # %% ../nbs/15_cli.ipynb #51650c41
 def summary_table(df:pd.DataFrame, # results table
                  )->pd.DataFrame:
-    "Average and worst-class test accuracy (%) per protocol (rows) and density (columns), mean over seeds."
-    t = df.groupby(['protocol', 'density'])[['avg_acc', 'worst_acc']].mean().mul(100).round(1)
+    "Average and worst-class test accuracy (%) per arm (rows: protocol, ' [ref]' for the reference recalls) and density."
+    t = with_arms(df).groupby(['arm', 'density'])[['avg_acc', 'worst_acc']].mean().mul(100).round(1)
     return t.unstack('density')
 
 # %% ../nbs/15_cli.ipynb #5adfdfab
