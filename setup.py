@@ -17,7 +17,7 @@ def _split(key): return cfg.get(key, '').split()
 setuptools.setup(
     name=cfg['lib_name'], version=cfg['version'], description=cfg['description'],
     long_description=(here/'README.md').read_text(encoding='utf-8'), long_description_content_type='text/markdown',
-    author=cfg['author'], author_email=cfg['author_email'], license=spdx, url=cfg['git_url'],
+    author=cfg['author'], author_email=cfg['author_email'], license=spdx, license_files=['LICENSE'], url=cfg['git_url'],
     keywords=cfg['keywords'], python_requires=f">={cfg['min_python']}",
     packages=setuptools.find_packages(include=[cfg['lib_path'], f"{cfg['lib_path']}.*"]),
     include_package_data=True, zip_safe=False,

@@ -8,7 +8,7 @@ __all__ = ['QUOTAS', 'check_labels', 'class_sizes', 'kept_densities', 'select_wi
 # %% ../nbs/02_select.ipynb #eaf5d08d
 import numpy as np
 from .quotas import (
-    to_numpy, check_density, drop_quotas, proportional_quotas, strategyq_quotas, authors_quotas, quota_counts, warn_starved)
+    to_numpy, check_density, strategyq_quotas, quota_counts, warn_starved, quota_densities, RECALL_RULES, SIZE_RULES)
 
 # %% ../nbs/02_select.ipynb #391bf3e8
 def check_labels(labels, # class label of every training sample
@@ -139,37 +139,31 @@ def select_global(n_samples:int, # size N of the dataset
     return np.flatnonzero(keep).astype(np.int64)
 
 # %% ../nbs/02_select.ipynb #24b06144
-QUOTAS = ('drop', 'proportional', 'strategyq', 'authors', None)
-_BY_RECALLS = ('drop', 'authors')   # rules computed from recalls: they take smoothing, warn about starved classes
+QUOTAS = ('drop', 'drop_guarded', 'proportional', 'balanced', 'strategyq', 'authors', None)
 
 def _class_counts(y, K, d, recalls, quota, kept, smoothing=0., n_valid=None, min_kept=0, class_names=None):
     "Per-class kept counts under `quota`; warns (`StarvedClassWarning`) for the rules driven by recalls."
     N, n = np.bincount(y, minlength=K), int(np.floor(d * len(y) + 0.5))
-    if smoothing and quota not in _BY_RECALLS:
-        raise ValueError(f"smoothing applies to the quotas computed from recalls {_BY_RECALLS}, not quota={quota!r}; "
-                         "pass smoothing=0")
-    if quota in _BY_RECALLS:
-        if recalls is None:
-            raise ValueError(f"quota={quota!r} needs recalls (per-class validation recalls); "
-                             "pass recalls or use quota='proportional'")
-        q = (drop_quotas if quota == 'drop' else authors_quotas)(recalls, N, d, smoothing=smoothing, n_valid=n_valid)
-    elif quota == 'proportional': q = proportional_quotas(N, d)
-    elif quota == 'strategyq':
+    if quota == 'strategyq':
+        if smoothing: raise ValueError(f"smoothing applies to the quotas computed from recalls {tuple(RECALL_RULES)}, "
+                                       "not quota='strategyq'; pass smoothing=0")
         if kept is None:
             raise ValueError("quota='strategyq' needs kept (the indices another method kept) to copy its class ratios")
         if n == 0: return np.zeros(K, np.int64)
         q = strategyq_quotas(np.bincount(y[to_numpy(kept).astype(np.int64)], minlength=K), N, d)
+    elif quota in RECALL_RULES or quota in SIZE_RULES:
+        q = quota_densities(quota, recalls, N, d, smoothing=smoothing, n_valid=n_valid)
     else: raise ValueError(f"quota must be one of {QUOTAS[:-1]}, got {quota!r}")
     c = quota_counts(q, N, n)
-    if quota in _BY_RECALLS and min_kept > 0:
+    if quota in RECALL_RULES and min_kept > 0:
         warn_starved(c, N, min_kept=min_kept, class_names=class_names, stacklevel=3)
     return c
 
 # %% ../nbs/02_select.ipynb #d2a0e001
 def class_counts(labels, # class label of every training sample
                  density:float, # the fraction of the dataset to keep, in [0, 1]
-                 recalls=None, # per-class validation recalls, for quota='drop' or 'authors'
-                 quota:str='drop', # 'drop', 'proportional', 'strategyq' or 'authors'
+                 recalls=None, # per-class validation recalls, for the rules from recalls ('drop', 'drop_guarded', 'authors')
+                 quota:str='drop', # a name in `QUOTAS` (not None)
                  kept=None, # for 'strategyq': indices kept by the other method
                  n_classes:int|None=None, # number of classes K; default: len(recalls), else max(labels) + 1
                  *,
