@@ -79,6 +79,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'drop_nb.experiments.query_config': ('experiments.html#query_config', 'drop_nb/experiments.py'),
                                      'drop_nb.experiments.query_seed': ('experiments.html#query_seed', 'drop_nb/experiments.py'),
                                      'drop_nb.experiments.quota_inputs': ('experiments.html#quota_inputs', 'drop_nb/experiments.py'),
+                                     'drop_nb.experiments.regime': ('experiments.html#regime', 'drop_nb/experiments.py'),
                                      'drop_nb.experiments.run_grid': ('experiments.html#run_grid', 'drop_nb/experiments.py'),
                                      'drop_nb.experiments.run_one': ('experiments.html#run_one', 'drop_nb/experiments.py'),
                                      'drop_nb.experiments.select_indices': ('experiments.html#select_indices', 'drop_nb/experiments.py'),

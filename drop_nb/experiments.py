@@ -13,7 +13,7 @@ from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 import drop_nb
 from .protocol import PRESETS, Protocol, RunConfig, run_config, grid_configs, data_key
-from .store import config_id, is_done, save_run, load_results, cached_arrays
+from .store import config_id, is_done, save_run, load_results, cached_arrays, arm
 from .datasets import load_dataset, DataBundle, subsample_train
 from .loaders import make_dls, eval_dl
 from .models import get_model
@@ -21,12 +21,12 @@ from .train import make_learner, fit_recipe, pruned_epochs, cdbw_loss, group_dro
 from .metrics import class_recalls, hit_rates
 from .scores import ClassRecallCB, ForgettingCB, DynamicUncertaintyCB, score_dl, ccs
 from .select import prune
-from .quotas import smoothed_recalls, StarvedClassWarning
+from .quotas import smoothed_recalls, StarvedClassWarning, regime_report, regime_line
 
 # %% auto #0
 __all__ = ['QUERY_FIELDS', 'make_grid', 'shard_grid', 'get_data', 'query_seed', 'train_model', 'predict', 'test_metrics',
            'query_config', 'full_query', 'short_query', 'query_artefacts', 'ccs_beta', 'quota_inputs', 'select_indices',
-           'used_recalls', 'git_commit', 'run_one', 'run_grid']
+           'used_recalls', 'git_commit', 'run_one', 'regime', 'run_grid']
 
 # %% ../nbs/12_experiments.ipynb #ec559d2d
 def _file_sha1(path)->str:
@@ -341,7 +341,21 @@ def run_one(cfg:RunConfig, # run config (from `make_grid`)
     row = _row(cfg, ds, keep, E, art, test_metrics(predict(learn.model, ds), ds))
     return row | dict(wall_s=round(time.time() - t0, 2), started=started)
 
-# %% ../nbs/12_experiments.ipynb #644d340d
+# %% ../nbs/12_experiments.ipynb #57a01539
+def regime(cfg:RunConfig, # a DRoP run's config
+           row:dict, # its results-table row (with `recalls`, `all_recalls`)
+           cfgs:list, # the grid it belongs to (for the densities)
+          )->str:
+    "The regime line of a DRoP run: error spread, easiest class's expected misses, fewest kept per density."
+    same = lambda c: data_key(c) == data_key(cfg) and c.protocol == cfg.protocol and c.recipe == cfg.recipe
+    labels, n_valid = quota_inputs(cfg, get_data(cfg))
+    rep = regime_report(row['recalls'], np.bincount(labels, minlength=len(n_valid)), n_valid,
+                        sorted({c.density for c in cfgs if same(c)}), n_inits=len(row['all_recalls']),
+                        quota=cfg.prot.quota)
+    who = f'{cfg.dataset} seed {cfg.seed} I={cfg.imbalance:g} {arm(cfg.protocol, cfg.recipe.recall_source)}'
+    return f'{who}: {regime_line(rep)}'
+
+# %% ../nbs/12_experiments.ipynb #ba1a30d2
 def run_grid(cfgs:list, # run configs, e.g. from `make_grid`
              out, # results folder
              *, run_fn=None, # (cfg, out) -> row dict; default `run_one`
@@ -353,9 +367,12 @@ def run_grid(cfgs:list, # run configs, e.g. from `make_grid`
     run_fn, out = run_fn or run_one, Path(out)
     todo = [c for c in cfgs if not is_done(out, c)]
     if verbose: print(f'{len(cfgs) - len(todo)} of {len(cfgs)} runs already done in {out.name}; running {len(todo)}')
-    failed, t0 = [], time.time()
+    failed, t0, seen = [], time.time(), set()
     for cfg in (progress_bar(todo, leave=False) if progress and todo else todo):
-        try: save_run(out, run_fn(cfg, out) | {'run_id': config_id(cfg)})
+        try:
+            row = run_fn(cfg, out) | {'run_id': config_id(cfg)}; save_run(out, row)
+            k = (data_key(cfg), cfg.protocol, cfg.recipe)
+            if verbose and row.get('recalls') is not None and k not in seen: seen.add(k); print(regime(cfg, row, cfgs))
         except Exception as e:
             if stop_on_error: raise
             failed.append((cfg.dataset, cfg.protocol, cfg.density, cfg.seed, repr(e)))

@@ -119,7 +119,7 @@ Recipe.query_epochs = property(lambda self: max(1, int(round(self.query_frac * s
 
 # %% ../nbs/10_protocol.ipynb #041b60b7
 MNIST1D_CPU = Recipe('cnn1d', 12, bs=128, lr=0.1, wd=5e-4, n_inits=3, n_test=10_000, augment=True) # MNIST-1D, CPU
-CIFAR10_CPU = Recipe('cnn_small', 8, bs=128, lr=0.1, wd=5e-4, n_inits=3, n_train=20_000, augment=True) # CIFAR-10, CPU
+CIFAR10_CPU = Recipe('cnn_small', 10, bs=128, lr=0.2, wd=5e-4, n_inits=3, n_train=20_000, augment=True) # CIFAR-10, CPU
 ADULT_CPU = Recipe('mlp', 6, bs=256, lr=0.05, wd=5e-4, n_inits=3) # UCI Adult, groups = label x sex
 FILE_CPU = Recipe('mlp', 15, bs=128, lr=0.05, wd=5e-4, n_inits=3) # a user's .npz (`drop-nb run --data`)
 
