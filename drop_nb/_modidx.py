@@ -19,6 +19,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'drop_nb.cli._err': ('cli.html#_err', 'drop_nb/cli.py'),
                              'drop_nb.cli._load_npy': ('cli.html#_load_npy', 'drop_nb/cli.py'),
                              'drop_nb.cli._raise': ('cli.html#_raise', 'drop_nb/cli.py'),
+                             'drop_nb.cli._regimes': ('cli.html#_regimes', 'drop_nb/cli.py'),
                              'drop_nb.cli._shard': ('cli.html#_shard', 'drop_nb/cli.py'),
                              'drop_nb.cli._summary': ('cli.html#_summary', 'drop_nb/cli.py'),
                              'drop_nb.cli.demo': ('cli.html#demo', 'drop_nb/cli.py'),

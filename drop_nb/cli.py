@@ -11,6 +11,7 @@ from typing import Annotated
 import numpy as np, pandas as pd, torch
 from fastcore.script import anno_parser
 from . import experiments as ex
+from .protocol import data_key
 from .store import config_id, is_done, load_results, save_npy, with_arms
 from .datasets import load_dataset
 
@@ -24,13 +25,23 @@ def summary_table(df:pd.DataFrame, # results table
     t = with_arms(df).groupby(['arm', 'density'])[['avg_acc', 'worst_acc']].mean().mul(100).round(1)
     return t.unstack('density')
 
-# %% ../nbs/15_cli.ipynb #5adfdfab
-def _summary(df:pd.DataFrame, out:Path, figures:bool=True):
-    "Print the summary tables of `df`, write its figures under `out/figures`, and say where everything is."
+# %% ../nbs/15_cli.ipynb #18a5265f
+def _regimes(df:pd.DataFrame, cfgs:list)->list:
+    "The regime line of the first DRoP run of each dataset bundle and arm in `df` (a results table of `cfgs`)."
+    rows, seen, out = {r['run_id']: r for r in df.to_dict('records')}, set(), []
+    for c in cfgs:
+        k = (data_key(c), c.protocol, c.recipe)
+        r = rows.get(config_id(c))
+        if r is not None and r.get('recalls') is not None and k not in seen: seen.add(k); out.append(ex.regime(c, r, cfgs))
+    return out
+
+def _summary(df:pd.DataFrame, out:Path, cfgs:list, figures:bool=True):
+    "Print the regime lines and summary tables of `df`, write its figures under `out/figures`, say where they are."
     for (dset, imb), g in df.groupby(['dataset', 'imbalance']):
         print(f'\ntest accuracy (%) on {dset}' + ('' if imb == 1 else f' (imbalance {imb:g})') +
               ', average (avg_acc) and worst class (worst_acc), mean over seeds:')
         print(summary_table(g).to_string())
+        for l in _regimes(g, cfgs): print(l)
     print(f'\nresults: {out/"runs"} ({len(df)} runs); table: drop_nb.store.load_results({str(out)!r})')
     if not figures: return
     from drop_nb import figures as fg
@@ -91,7 +102,7 @@ def run(preset:str='smoke', # grid: 'smoke' (seconds), 'cpu' (the documented res
     if dry_run: return cfgs
     df = ex.run_grid(cfgs, out, progress=not quiet, verbose=False)
     failed, df = df.attrs.get('failed', []), df[df.run_id.isin({config_id(c) for c in cfgs})] if len(df) else df
-    if len(df): _summary(df, Path(out), figures=True)
+    if len(df): _summary(df, Path(out), cfgs, figures=True)
     df.attrs['failed'] = failed
     return df
 
@@ -169,9 +180,9 @@ def demo(out:str='drop_nb_demo', # results folder (reused: a second demo is inst
     t0 = time.time()
     if threads: torch.set_num_threads(int(threads))
     cfgs = ex.make_grid(preset, datasets=['mnist1d'], imbalances=[1])
-    df = ex.run_grid(cfgs, out, progress=not quiet, verbose=not quiet)
+    df = ex.run_grid(cfgs, out, progress=not quiet, verbose=False)
     df = df[df.run_id.isin({config_id(c) for c in cfgs})]
-    _summary(df, Path(out), figures=False)
+    _summary(df, Path(out), cfgs, figures=False)
     from drop_nb import figures as fg
     import matplotlib.pyplot as plt
     fn = Path(out)/'demo.png'

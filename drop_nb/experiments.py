@@ -211,8 +211,11 @@ def full_query(cfg:RunConfig, # run config
             dcb = DynamicUncertaintyCB(min(r.dynunc_window, max(2, r.epochs - 1)), n=len(ds.y_train)); cbs = [fcb, dcb]
         learn = train_model(cfg, ds, seed=query_seed(cfg.seed, i), cbs=[rcb] + cbs)
         per_init.append(_best_recalls(rcb, ds))
-        if i == 0: art.update(forgetting=fcb.scores, dynunc=dcb.scores,
-                              ssp=score_dl(learn.model, eval_dl(ds, 'train', bs=1024), 'ssp', n=len(ds.y_train)))
+        if i == 0:
+            with warnings.catch_warnings():     # runs shorter than the window use one window over all epochs (above)
+                warnings.filterwarnings('ignore', message='DynamicUncertaintyCB: .* epochs < J')
+                art.update(forgetting=fcb.scores, dynunc=dcb.scores)
+            art['ssp'] = score_dl(learn.model, eval_dl(ds, 'train', bs=1024), 'ssp', n=len(ds.y_train))
     return art | _stack(per_init)
 
 # %% ../nbs/12_experiments.ipynb #7c461277
