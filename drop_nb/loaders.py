@@ -18,7 +18,7 @@ with warnings.catch_warnings():
 from .datasets import DataBundle
 
 # %% auto #0
-__all__ = ['batch_crop_flip', 'IndexedTensors', 'TensorDL', 'eval_dl', 'make_dls', 'IndexCB']
+__all__ = ['batch_crop_flip', 'batch_shift_shear', 'IndexedTensors', 'TensorDL', 'eval_dl', 'make_dls', 'IndexCB']
 
 # %% ../nbs/05_loaders.ipynb #e3dc9c42
 def batch_crop_flip(x:torch.Tensor, # batch (B, C, H, W), any dtype
@@ -35,6 +35,19 @@ def batch_crop_flip(x:torch.Tensor, # batch (B, C, H, W), any dtype
     b, c = torch.arange(B, device=dev)[:, None, None, None], torch.arange(C, device=dev)[None, :, None, None]
     return xp[b, c, rows, cols[:, None, None, :]]
 
+# %% ../nbs/05_loaders.ipynb #c57cc4cf
+def batch_shift_shear(x:torch.Tensor, # batch of signals (B, L) or (B, C, L)
+                      max_shift:int=4, # circular shift by up to this many positions either way
+                      shear:float=2.4, # ramp coefficient drawn from U(-shear/2, shear/2), over positions -0.5..0.5
+                     )->torch.Tensor:
+    "Per-sample random circular shift and shear of a batch of 1-D signals, as tensor ops (MNIST-1D's own transforms)."
+    B, L, dev = x.shape[0], x.shape[-1], x.device
+    s = torch.randint(-max_shift, max_shift + 1, (B,), device=dev)
+    idx = (torch.arange(L, device=dev) - s[:, None]) % L
+    out = x.gather(-1, idx.view(B, *[1] * (x.ndim - 2), L).expand_as(x))
+    c = shear * (torch.rand(B, device=dev) - 0.5)
+    return out - (c[:, None] * torch.linspace(-0.5, 0.5, L, device=dev)).view(B, *[1] * (x.ndim - 2), L)
+
 # %% ../nbs/05_loaders.ipynb #feec88a3
 class IndexedTensors:
     "Arrays of one split held as tensors: x, y, dataset index `idx`, plus how to turn x into model input."
@@ -42,7 +55,7 @@ class IndexedTensors:
                  y, # labels
                  idx, # dataset index of each row
                  mean=None, std=None, # per-channel stats for images (None: inputs used as they are)
-                 augment=False, # crop+flip on shuffled (training) batches
+                 augment=False, # True: crop+flip for images, shift+shear for signals; or a batch transform
                  device=None, # where the tensors live (default: fastai's default device)
                 ):
         device = torch.device(device) if device is not None else default_device()
@@ -57,7 +70,9 @@ class IndexedTensors:
     def get(self, pos:torch.Tensor, augment:bool):
         "The batch (x, y, idx) at positions `pos`."
         x = self.x[pos]
-        if augment and x.ndim == 4: x = batch_crop_flip(x)
+        if augment:
+            f = self.augment if callable(self.augment) else batch_crop_flip if x.ndim == 4 else batch_shift_shear
+            x = f(x)
         if self.mean is not None: x = (x.float() - self.mean) / self.std
         return x, self.y[pos], self.idx[pos]
 
@@ -94,7 +109,7 @@ def eval_dl(ds:DataBundle, # the dataset bundle
 def make_dls(ds:DataBundle, # the dataset bundle
              train_idx=None, # indices of the training subset (default: the whole training split)
              bs:int=128, # training batch size
-             augment:bool=False, # random crop (4 px padding) + horizontal flip on training batches (images only)
+             augment=False, # True: crop+flip for images, shift+shear for signals (tables: none); or a batch transform
              shuffle:bool=True, # shuffle the training loader each epoch
              device=None, # where the tensors live (default: fastai's default device, the GPU if present)
              valid_bs:int|None=None, # validation batch size (default: 2*bs)
@@ -106,7 +121,8 @@ def make_dls(ds:DataBundle, # the dataset bundle
         raise ValueError(f'train_idx must be a 1-D array of indices in [0, {len(ds.y_train)}); got shape {ti.shape}')
     if len(ti) == 0: raise ValueError('train_idx is empty: keep at least one training sample')
     m, s = _stats(ds)
-    t = IndexedTensors(ds.x_train[ti], ds.y_train[ti], ti, m, s, augment=augment and ds.kind == 'image', device=device)
+    aug = augment if callable(augment) else augment and ds.kind != 'tabular'
+    t = IndexedTensors(ds.x_train[ti], ds.y_train[ti], ti, m, s, augment=aug, device=device)
     drop = shuffle and len(ti) % bs == 1 and len(ti) > 1   # a last batch of one sample breaks BatchNorm
     train = TensorDL(t, bs=bs, shuffle=shuffle, drop_last=drop, device=t.device)
     valid = eval_dl(ds, valid_split, bs=valid_bs or 2*bs, device=t.device)

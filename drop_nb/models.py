@@ -10,7 +10,8 @@ from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['VGG_CFG', 'MODELS', 'EmbedNet', 'mlp', 'cnn1d', 'BasicBlock', 'resnet18', 'vgg', 'ResNet9', 'resnet9', 'get_model']
+__all__ = ['VGG_CFG', 'MODELS', 'EmbedNet', 'mlp', 'cnn1d', 'BasicBlock', 'resnet18', 'vgg', 'ResNet9', 'resnet9', 'cnn_small',
+           'get_model']
 
 # %% ../nbs/06_models.ipynb #6b7adb84
 class EmbedNet(nn.Module):
@@ -45,7 +46,8 @@ class _Unsqueeze(nn.Module):
     "(B, L) -> (B, 1, L); (B, C, L) unchanged."
     def forward(self, x): return x.unsqueeze(1) if x.ndim == 2 else x
 
-def _conv1d_bn(ci, co, stride): return [nn.Conv1d(ci, co, 3, stride=stride, padding=1, bias=False), nn.BatchNorm1d(co), nn.ReLU(inplace=True)]
+def _conv1d_bn(ci, co, stride):
+    return [nn.Conv1d(ci, co, 3, stride=stride, padding=1, bias=False), nn.BatchNorm1d(co), nn.ReLU(inplace=True)]
 
 def cnn1d(length:int, # signal length (40 for MNIST-1D)
           n_classes:int, # number of classes
@@ -55,8 +57,9 @@ def cnn1d(length:int, # signal length (40 for MNIST-1D)
          )->EmbedNet:
     "A small 1-D CNN: three stride-2 conv+BN+ReLU blocks, flatten, linear -> ReLU embedding."
     c = channels
-    body = nn.Sequential(_Unsqueeze(), *_conv1d_bn(in_channels, c, 1), *_conv1d_bn(c, c, 2), *_conv1d_bn(c, 2*c, 2), *_conv1d_bn(2*c, 2*c, 2),
-                         nn.Flatten(), nn.Linear(2*c * ((((length + 1)//2 + 1)//2 + 1)//2), n_embed), nn.ReLU(inplace=True))
+    convs = [*_conv1d_bn(in_channels, c, 1), *_conv1d_bn(c, c, 2), *_conv1d_bn(c, 2*c, 2), *_conv1d_bn(2*c, 2*c, 2)]
+    n_out = 2*c * ((((length + 1)//2 + 1)//2 + 1)//2)   # channels x positions after three stride-2 convs
+    body = nn.Sequential(_Unsqueeze(), *convs, nn.Flatten(), nn.Linear(n_out, n_embed), nn.ReLU(inplace=True))
     return EmbedNet(body, n_embed, n_classes)
 
 # %% ../nbs/06_models.ipynb #64acc76d
@@ -66,7 +69,8 @@ class BasicBlock(nn.Module):
         super().__init__()
         self.c1 = nn.Conv2d(ci, co, 3, stride, 1, bias=False); self.b1 = nn.BatchNorm2d(co)
         self.c2 = nn.Conv2d(co, co, 3, 1, 1, bias=False); self.b2 = nn.BatchNorm2d(co)
-        self.sc = nn.Identity() if stride == 1 and ci == co else nn.Sequential(nn.Conv2d(ci, co, 1, stride, bias=False), nn.BatchNorm2d(co))
+        self.sc = (nn.Identity() if stride == 1 and ci == co
+                   else nn.Sequential(nn.Conv2d(ci, co, 1, stride, bias=False), nn.BatchNorm2d(co)))
     def forward(self, x):
         return F.relu(self.b2(self.c2(F.relu(self.b1(self.c1(x))))) + self.sc(x))
 
@@ -105,7 +109,8 @@ def vgg(depth:int, # 16 or 19
     return EmbedNet(nn.Sequential(*layers), ci, n_classes)
 
 # %% ../nbs/06_models.ipynb #b3e580b4
-def _cbr(ci, co): return nn.Sequential(nn.Conv2d(ci, co, 3, padding=1, bias=False), nn.BatchNorm2d(co), nn.ReLU(inplace=True))
+def _cbr(ci, co):
+    return nn.Sequential(nn.Conv2d(ci, co, 3, padding=1, bias=False), nn.BatchNorm2d(co), nn.ReLU(inplace=True))
 
 class _Res(nn.Module):
     def __init__(self, c): super().__init__(); self.a, self.b = _cbr(c, c), _cbr(c, c)
@@ -119,8 +124,9 @@ class ResNet9(EmbedNet):
                  scale:float=0.125, # multiplier of the head's initial weights (the 1/8 logit scaling)
                 ):
         w = width
-        body = nn.Sequential(_cbr(in_channels, w), _cbr(w, 2*w), nn.MaxPool2d(2), _Res(2*w), _cbr(2*w, 4*w), nn.MaxPool2d(2),
-                             _cbr(4*w, 8*w), nn.MaxPool2d(2), _Res(8*w), nn.AdaptiveMaxPool2d(1), nn.Flatten())
+        body = nn.Sequential(_cbr(in_channels, w), _cbr(w, 2*w), nn.MaxPool2d(2), _Res(2*w), _cbr(2*w, 4*w),
+                             nn.MaxPool2d(2), _cbr(4*w, 8*w), nn.MaxPool2d(2), _Res(8*w), nn.AdaptiveMaxPool2d(1),
+                             nn.Flatten())
         super().__init__(body, 8*w, n_classes)
         with torch.no_grad(): self.head.weight.mul_(scale); self.head.bias.mul_(scale)
 
@@ -131,8 +137,21 @@ def resnet9(n_classes:int, # number of classes
     "ResNet-9 (DAWNBench family); `width` 64 is the standard net, 16 a small CPU version."
     return ResNet9(n_classes, in_channels, width)
 
+# %% ../nbs/06_models.ipynb #8fa2cfca
+def cnn_small(n_classes:int, # number of classes
+              in_channels:int=3, # input channels
+              widths=(16, 32, 32, 64, 64), # channels of the conv blocks; the last is the embedding size
+              pools=(0, 2, 3), # blocks followed by a 2x2 max-pool
+             )->EmbedNet:
+    "A small CPU-sized CNN for 32x32 images: conv+BN+ReLU blocks, max-pools, global average pooling, linear head."
+    layers, ci = [], in_channels
+    for i, co in enumerate(widths):
+        layers.append(_cbr(ci, co)); ci = co
+        if i in pools: layers.append(nn.MaxPool2d(2))
+    return EmbedNet(nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten()), ci, n_classes)
+
 # %% ../nbs/06_models.ipynb #71cd85b0
-MODELS = ('mlp', 'cnn1d', 'resnet18', 'vgg16', 'vgg19', 'resnet9')
+MODELS = ('mlp', 'cnn1d', 'resnet18', 'vgg16', 'vgg19', 'resnet9', 'cnn_small')
 
 def get_model(name:str, # one of `MODELS`
               ds_or_shape, # a `DataBundle` (anything with `input_shape`) or an input shape without batch dim
@@ -140,16 +159,21 @@ def get_model(name:str, # one of `MODELS`
               **kwargs, # passed to the builder (hidden=, width=, channels=, ...)
              )->EmbedNet:
     "Build model `name` for inputs of the bundle's (or the given) shape."
-    shape = tuple(ds_or_shape.input_shape) if hasattr(ds_or_shape, 'input_shape') else tuple(np.atleast_1d(ds_or_shape))
+    has_shape = hasattr(ds_or_shape, 'input_shape')
+    shape = tuple(ds_or_shape.input_shape) if has_shape else tuple(np.atleast_1d(ds_or_shape))
     if n_classes is None: n_classes = getattr(ds_or_shape, 'n_classes', None)
     if n_classes is None: raise ValueError('n_classes is required when ds_or_shape is a shape; pass n_classes=K')
-    key = name.lower().replace('-', '').replace('_', '')
-    if key not in MODELS: raise ValueError(f'name={name!r}: use one of {list(MODELS)}')
+    norm = lambda s: s.lower().replace('-', '').replace('_', '')
+    key = norm(name)
+    if key not in map(norm, MODELS): raise ValueError(f'name={name!r}: use one of {list(MODELS)}')
     if key == 'mlp': return mlp(int(np.prod(shape)), n_classes, **kwargs)
     if key == 'cnn1d':
-        if len(shape) not in (1, 2): raise ValueError(f'cnn1d needs 1-D signals of shape (L,) or (C, L); got {shape}: use mlp or an image model')
+        if len(shape) not in (1, 2):
+            raise ValueError(f'cnn1d needs 1-D signals of shape (L,) or (C, L); got {shape}: '
+                             'use mlp or an image model')
         return cnn1d(shape[-1], n_classes, in_channels=1 if len(shape) == 1 else shape[0], **kwargs)
     if len(shape) != 3: raise ValueError(f'{name} needs images of shape (C, H, W); got {shape}: use mlp or cnn1d')
     if key == 'resnet18': return resnet18(n_classes, shape[0], **kwargs)
     if key in ('vgg16', 'vgg19'): return vgg(int(key[3:]), n_classes, shape[0], **kwargs)
+    if key == 'cnnsmall': return cnn_small(n_classes, shape[0], **kwargs)
     return resnet9(n_classes, shape[0], **kwargs)
