@@ -8,14 +8,14 @@ import time, socket, subprocess, datetime, warnings, hashlib, functools
 from dataclasses import replace
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from fastai.callback.core import Callback, CancelValidException
-from fastai.learner import Learner
-from fastprogress.fastprogress import progress_bar
 import drop_nb
 from .protocol import PRESETS, Protocol, RunConfig, run_config, grid_configs, data_key
 from .store import config_id, is_done, save_run, load_results, cached_arrays, arm
 from .datasets import load_dataset, DataBundle, subsample_train
-from .loaders import make_dls, eval_dl
+from .loaders import make_dls, eval_dl      # first: it imports fastai with fastai's import-time notice silenced
+from fastai.callback.core import Callback, CancelValidException
+from fastai.learner import Learner
+from fastprogress.fastprogress import progress_bar
 from .models import get_model
 from .train import make_learner, fit_recipe, pruned_epochs, cdbw_loss, group_dro_loss, seed_everything
 from .metrics import class_recalls, hit_rates
