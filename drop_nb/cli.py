@@ -221,7 +221,7 @@ def main(argv:list=None, # arguments after the program name (default: sys.argv[1
         if isinstance(res, pd.DataFrame) and res.attrs.get('failed'):
             return _err(cmd, f"{len(res.attrs['failed'])} runs failed (warnings above); rerun to retry them") - 1
     except (ValueError, FileNotFoundError, IsADirectoryError, PermissionError, KeyError) as e:
-        return _err(cmd, str(e).strip("'\""))
+        return _err(cmd, e.args[0] if isinstance(e, KeyError) and e.args else str(e))
     except KeyboardInterrupt:
         return _err(cmd, 'interrupted; finished runs are saved, rerun the same command to resume') + 128
     return 0
