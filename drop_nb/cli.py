@@ -21,7 +21,7 @@ __all__ = ['COMMANDS', 'USAGE', 'summary_table', 'run', 'prune', 'figures', 'dem
 # %% ../nbs/15_cli.ipynb #51650c41
 def summary_table(df:pd.DataFrame, # results table
                  )->pd.DataFrame:
-    "Average and worst-class test accuracy (%) per arm (rows: protocol, ' [ref]' for the reference recalls) and density."
+    "Average and worst-class test accuracy (%) per arm (rows; ' [ref]': reference recalls) and density (columns)."
     t = with_arms(df).groupby(['arm', 'density'])[['avg_acc', 'worst_acc']].mean().mul(100).round(1)
     return t.unstack('density')
 
@@ -32,7 +32,8 @@ def _regimes(df:pd.DataFrame, cfgs:list)->list:
     for c in cfgs:
         k = (data_key(c), c.protocol, c.recipe)
         r = rows.get(config_id(c))
-        if r is not None and r.get('recalls') is not None and k not in seen: seen.add(k); out.append(ex.regime(c, r, cfgs))
+        if r is not None and r.get('recalls') is not None and k not in seen:
+            seen.add(k); out.append(ex.regime(c, r, cfgs))
     return out
 
 def _summary(df:pd.DataFrame, out:Path, cfgs:list, figures:bool=True):

@@ -44,8 +44,8 @@ def _file_configs(preset:str, data_path, *, protocols, densities, seeds, imbalan
     path, sha = str(Path(data_path).resolve()), _file_sha1(data_path)
     if groups and 'g_train' not in np.load(path).files:
         raise ValueError(f"{Path(path).name} has no g_train/g_test: groups need a group id per train and test sample")
-    return [run_config('file', prot, d, s, recipe=r, imbalance=i, groups=groups, data_path=path, data_sha1=sha,
-                       preset=preset)
+    return [run_config('file', prot, density=d, seed=s, recipe=r, imbalance=i, groups=groups, data_path=path,
+                       data_sha1=sha, preset=preset)
             for i in imbalances or [1.0] for s in seeds or b.seeds for prot in protocols or b.protocols
             for d in ([1.0] if Protocol.parse(prot).full else densities or b.densities)]
 

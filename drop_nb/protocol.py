@@ -237,9 +237,9 @@ def data_key(cfg:RunConfig)->tuple:
 # %% ../nbs/10_protocol.ipynb #3b53bd91
 def run_config(dataset:str, # dataset name, or 'file' with `data_path`
                protocol:str, # protocol name
-               density:float=1.0, # fraction kept; forced to 1 for full-data protocols
+               *, density:float=1.0, # fraction kept; forced to 1 for full-data protocols
                seed:int=0, # the run's seed
-               *, recipe:Recipe, # how its models are trained
+               recipe:Recipe, # how its models are trained
                imbalance:float=1.0, # imbalance factor I (1 = as shipped)
                groups:bool=False, # quotas per group (Group DRO needs it)
                data_path:str|None=None, data_sha1:str|None=None, # the user's .npz and its SHA-1 (dataset 'file')
@@ -286,5 +286,6 @@ def grid_configs(preset:str='smoke', # a name in `PRESETS`
                                  f"(use --datasets with a grouped dataset, e.g. adult, or --data your.npz --groups)")
         for imb, s, prot in product(b.imbalances, seeds or b.seeds, protocols or b.protocols):
             for d in ([1.0] if Protocol.parse(prot).full else densities or b.densities):
-                out.append(run_config(b.dataset, prot, d, s, recipe=r, imbalance=imb, groups=b.groups, preset=preset))
+                out.append(run_config(b.dataset, prot, density=d, seed=s, recipe=r, imbalance=imb, groups=b.groups,
+                                      preset=preset))
     return out
