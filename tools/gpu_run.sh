@@ -4,7 +4,7 @@
 #   dry run:  GPU_RUN_SIZE=tiny OUT=/tmp/gpu_dry/out PYTHON=.venv/bin/python GPU_DATA=/work/shared/data bash tools/gpu_run.sh
 # Phases: install (wheels + the project, offline) -> data (archives decoded into the array cache) -> timing (full-data
 # CIFAR-10, ResNet-9, bf16/channels-last/GPU-resident) -> plan (grid epochs from the measured rate and the time left) ->
-# grid (CIFAR-10 and Tiny-ImageNet-32 through `drop-nb run --preset gpu`) -> figures (`drop-nb figures`) -> report.
+# grid (CIFAR-10 and Tiny-ImageNet-32: the library's preset gpu-fast at E epochs) -> figures (`drop-nb figures`) -> report.
 # Writes under $OUT (<= 8 files): log.txt timing.json results.jsonl summary.md provenance.json figures.tgz runs.tgz
 set -uo pipefail
 SIZE=${GPU_RUN_SIZE:-full}
@@ -61,32 +61,26 @@ phase tin-decode-wait
 wait $P2 || { cat "$WORK/decode_tin.log"; exit 4; }; cat "$WORK/decode_tin.log"
 
 phase plan      # grid epochs E: the largest that fits the time left at the timing run's images/s
-C_PROT="Random Random+DRoP EL2N EL2N+DRoP Forgetting DynUnc Full"; T_PROT="Random Random+DRoP EL2N EL2N+DRoP Full"
-if [ "$SIZE" = tiny ]; then C_DENS="0.5"; C_SEEDS="0"; T_PROT="Random Random+DRoP Full"; T_DENS="0.5"; NC=300; NT=200
-else C_DENS="0.3 0.5 0.7 0.9"; C_SEEDS="0 1"; T_DENS="0.3 0.7"; NC=50000; NT=100000; fi
-T_SEEDS="0"
-js() { printf '"%s",' $1 | sed 's/,$//'; }
-GRIDS="[{\"dataset\":\"cifar10\",\"protocols\":[$(js "$C_PROT")],\"densities\":[${C_DENS// /,}],\"seeds\":[${C_SEEDS// /,}],\"n_train\":$NC},
-{\"dataset\":\"tinyimagenet\",\"protocols\":[$(js "$T_PROT")],\"densities\":[${T_DENS// /,}],\"seeds\":[$T_SEEDS],\"n_train\":$NT}]"
+# The grid is the library's preset gpu-fast (gpu-tiny for the dry run): drop_nb.protocol.PRESETS; only E is set here.
 GRID_BUDGET=$(( $(left) - RESERVE ))
 if [ "$SIZE" = tiny ]; then E=1; elif [ -n "${GPU_GRID_EPOCHS:-}" ] || [ ! -f "$WORK/timing.json" ]; then E=${GPU_GRID_EPOCHS:-3}
-else E=$($PY tools/gpu_tasks.py plan "$WORK/timing.json" "$GRID_BUDGET" "$GRIDS" 1.0) || E=3; fi
+else E=$($PY tools/gpu_tasks.py plan "$WORK/timing.json" "$GRID_BUDGET" 1.0) || E=3; fi
 export GPU_GRID_EPOCHS_USED=$E
 echo "grid epochs E=$E for a grid budget of ${GRID_BUDGET}s"
 
 phase grid
 RES=$WORK/results; DEADLINE=$(( T0 + BUDGET - RESERVE )); HARD=$(( DEADLINE - $(date +%s) + 60 ))   # a run in flight at the deadline may finish
 [ $HARD -lt 30 ] && HARD=30
-g() { timeout -k 10 $HARD $PY tools/gpu_tasks.py grid "$@" --imbalances 1 --out "$RES" 2>&1 | tee -a "$WORK/grid_all.log"; }   # --imbalances 1: the preset's imbalance block stays out
+g() { timeout -k 10 $HARD $PY tools/gpu_tasks.py grid "$@" --out "$RES" 2>&1 | tee -a "$WORK/grid_all.log"; }
 if [ "$PAR" = 1 ]; then   # one process per CIFAR-10 seed plus one for Tiny-ImageNet, sharing the GPU
-  g cifar10 $E $DEADLINE --protocols $C_PROT --densities $C_DENS --seeds $C_SEEDS --shard 0/2 > "$WORK/grid_c0.log" 2>&1 & Q1=$!
-  g cifar10 $E $DEADLINE --protocols $C_PROT --densities $C_DENS --seeds $C_SEEDS --shard 1/2 > "$WORK/grid_c1.log" 2>&1 & Q2=$!
-  g tinyimagenet $E $DEADLINE --protocols $T_PROT --densities $T_DENS --seeds $T_SEEDS > "$WORK/grid_t.log" 2>&1 & Q3=$!
+  g cifar10 $E $DEADLINE --shard 0/2 > "$WORK/grid_c0.log" 2>&1 & Q1=$!
+  g cifar10 $E $DEADLINE --shard 1/2 > "$WORK/grid_c1.log" 2>&1 & Q2=$!
+  g tinyimagenet $E $DEADLINE > "$WORK/grid_t.log" 2>&1 & Q3=$!
   wait $Q1; wait $Q2; wait $Q3
   for f in "$WORK"/grid_c0.log "$WORK"/grid_c1.log "$WORK"/grid_t.log; do echo "--- $f"; grep -v -i 'warn' "$f" | tail -n 8; done
 else
-  g cifar10 $E $DEADLINE --protocols $C_PROT --densities $C_DENS --seeds $C_SEEDS
-  g tinyimagenet $E $DEADLINE --protocols $T_PROT --densities $T_DENS --seeds $T_SEEDS
+  g cifar10 $E $DEADLINE
+  g tinyimagenet $E $DEADLINE
 fi
 
 phase figures

@@ -3,8 +3,12 @@
   tiny-data SRC DST       tiny copies of cifar10.tgz / tinyimagenet32.tgz (same layout) for the CPU dry run
   decode DATASET          decode one archive into the drop_nb array cache (the 'unpack' step)
   timing OUT.json         full-data CIFAR-10 with ResNet-9: train seconds, test accuracy, images/s, FLOPs, fraction of peak
-  grid DATASET ...        `drop-nb run --preset gpu` with the fast-network settings patched into PRESETS['gpu']
+  plan TIMING BUDGET PAR  the grid epochs E that fit BUDGET seconds at the timing run's images/s
+  grid DATASET E DEADLINE --out DIR [--shard i/n]   the PRESET grid of DATASET (drop_nb.experiments) at E epochs
   report RESULTS OUTDIR   results.jsonl, summary.md and provenance.json from a finished results folder
+
+The grid is the library's preset 'gpu-fast' (ResNet-9, one-cycle, bs 512, lr 0.4; drop_nb.protocol.PRESETS), or its
+CPU dry run 'gpu-tiny' when GPU_RUN_SIZE=tiny; this script only selects it and sets E (as `drop-nb run --epochs`).
 """
 from __future__ import annotations
 import sys, os, io, json, time, tarfile, re, warnings, subprocess, datetime, platform
@@ -19,13 +23,7 @@ PEAK_SRC = 'NVIDIA H200 SXM datasheet: BF16 Tensor Core 1,979 TFLOPS with sparsi
 MATMUL_BF16 = 788e12
 MATMUL_SRC = 'KINDS.md (this workplace, 2026-10-28): 8192^3 bf16 torch.matmul on random data, 788 TFLOP/s'
 
-# ---------------------------------------------------------------------------------------------------------------------
-# The fast-network settings of the GPU grid (what PRESETS['gpu'] should hold for these datasets; see tools/gpu_README.md).
-def grid_settings(dataset:str, epochs:int)->dict:
-    s = dict(model='resnet9', epochs=int(epochs), bs=512, lr=0.4, wd=5e-4, recipe='onecycle', n_inits=1,
-             query_frac=0.1, n_train=None, augment=True)
-    if TINY: s.update(bs=64, n_train=200)
-    return s
+PRESET = 'gpu-tiny' if TINY else 'gpu-fast'   # the library preset the grid runs (drop_nb.protocol.PRESETS)
 
 # ---------------------------------------------------------------------------------------------------------------------
 def tiny_data(src:str, dst:str, n_train:int=30, n_test:int=20, n_wnids:int=20):
@@ -72,7 +70,7 @@ def tiny_data(src:str, dst:str, n_train:int=30, n_test:int=20, n_wnids:int=20):
 
 def decode(dataset:str):
     "Decode the archive of `dataset` into the array cache (later loads read the cached .npz)."
-    from drop_nb.data import load_dataset
+    from drop_nb.datasets import load_dataset
     t0 = time.time(); ds = load_dataset(dataset)
     print(f'decoded {ds!r} in {time.time() - t0:.1f}s')
 
@@ -99,7 +97,8 @@ def timing(out_json:str, epochs:int=0, budget_s:float=19.0, lr:float=0.4, bs:int
     import torch, numpy as np
     from fastai.callback.core import Callback, CancelValidException
     from fastai.torch_core import set_seed
-    from drop_nb.data import load_dataset, make_dls
+    from drop_nb.datasets import load_dataset
+    from drop_nb.loaders import make_dls
     from drop_nb.models import get_model
     from drop_nb.train import make_learner, fit_recipe
     from drop_nb import experiments as ex
@@ -150,19 +149,20 @@ def timing(out_json:str, epochs:int=0, budget_s:float=19.0, lr:float=0.4, bs:int
     print(json.dumps({k: res[k] for k in ('epochs', 'train_s', 'test_acc', 'test_acc_full10k', 'img_s', 'achieved_tflops', 'frac_peak_bf16', 'target_met')}))
 
 # ---------------------------------------------------------------------------------------------------------------------
-def grid(dataset:str, epochs:int, deadline:float, *cli_args):
-    "`drop-nb run --preset gpu` (cli.main) with the fast settings patched in, skipping runs that would start after `deadline`."
-    from drop_nb import experiments as ex, cli
-    ex.PRESETS['gpu']['settings'][dataset] = grid_settings(dataset, epochs)
-    run_one = ex.run_one
+def grid(dataset:str, epochs:int, deadline:float, *args):
+    "The PRESET grid of `dataset` at `epochs` epochs into --out (resumable), skipping runs that would start after `deadline`."
+    import argparse
+    from drop_nb import experiments as ex
+    from drop_nb.cli import _shard
+    a = argparse.ArgumentParser(prog='gpu_tasks.py grid'); a.add_argument('--out', required=True); a.add_argument('--shard')
+    a = a.parse_args(args)
+    cfgs = _shard(ex.make_grid(PRESET, datasets=[dataset], epochs=int(epochs)), a.shard)
     def guarded(cfg, out):
         if time.time() > float(deadline): raise TimeoutError('device-time budget reached: run skipped (rerun the same command to resume)')
-        return run_one(cfg, out)
-    ex.run_one = guarded
-    argv = ['run', '--preset', 'gpu', '--datasets', dataset, '--quiet', *cli_args]
-    print('drop-nb ' + ' '.join(argv), f'(settings: {ex.PRESETS["gpu"]["settings"][dataset]})', flush=True)
-    t0 = time.time(); rc = cli.main(argv)
-    print(f'grid {dataset} {" ".join(cli_args)}: rc={rc} in {time.time() - t0:.1f}s', flush=True)
+        return ex.run_one(cfg, out)
+    print(f'grid {PRESET} {dataset} E={epochs} shard={a.shard}: {len(cfgs)} runs; recipe {cfgs[0].recipe}', flush=True)
+    t0 = time.time(); df = ex.run_grid(cfgs, a.out, run_fn=guarded, progress=False)
+    print(f'grid {dataset} shard={a.shard}: {len(df.attrs["failed"])} failed or skipped, {time.time() - t0:.1f}s', flush=True)
 
 # ---------------------------------------------------------------------------------------------------------------------
 def _versions()->dict:
@@ -185,11 +185,13 @@ def _gpu()->dict:
 
 def report(results:str, outdir:str, phases_file:str, timing_json:str, commit_file:str, grid_log:str=''):
     "results.jsonl, summary.md, provenance.json under `outdir`."
-    import numpy as np, pandas as pd
-    from drop_nb import experiments as ex
+    import numpy as np
+    from dataclasses import asdict
+    from drop_nb import store
+    from drop_nb.protocol import PRESETS
     out = Path(outdir); out.mkdir(parents=True, exist_ok=True)
-    df = ex.load_results(results)
-    ex.export_results(df, out/'results.jsonl')
+    df = store.load_results(results)
+    store.export_results(df, out/'results.jsonl')
     phases = {}
     if Path(phases_file).exists():
         for l in Path(phases_file).read_text().splitlines():
@@ -203,7 +205,7 @@ def report(results:str, outdir:str, phases_file:str, timing_json:str, commit_fil
     prov = dict(created=datetime.datetime.now().isoformat(timespec='seconds'), size=os.environ.get('GPU_RUN_SIZE', 'full'),
                 gpu=_gpu(), versions=_versions(), git=commit, host=platform.node(), phases_wall_s=phases,
                 timing=tim, grid=grid_img, grid_epochs=os.environ.get('GPU_GRID_EPOCHS_USED'),
-                settings={d: grid_settings(d, 0) | {'epochs': 'see grid_epochs'} for d in ('cifar10', 'tinyimagenet')},
+                preset=PRESET, settings={b.dataset: asdict(b.recipe) | {'epochs': 'see grid_epochs'} for b in PRESETS[PRESET].blocks},
                 failed_or_skipped=[l.strip() for l in (Path(grid_log).read_text().splitlines() if grid_log and Path(grid_log).exists() else [])
                                    if re.search(r'failed|Timeout|Traceback|Error', l)][:200])
     lines = [f'# GPU run ({prov["size"]}): {prov["gpu"].get("name") or "no GPU"}', '',
@@ -220,36 +222,34 @@ def report(results:str, outdir:str, phases_file:str, timing_json:str, commit_fil
               f'; failed or skipped lines in the grid log: {len(prov["failed_or_skipped"])}', '']
     for d, g in df[np.isclose(df['imbalance'].astype(float), 1.0)].groupby('dataset'):
         lines += [f'## {d}: mean over seeds (accuracy, worst-class accuracy)', '', '```',
-                  ex.seed_means(g).round(4).to_string(), '```', '']
-        cc = ex.claim_check(g)
+                  store.seed_means(g).round(4).to_string(), '```', '']
+        cc = store.claim_check(g) if 'Random+DRoP' in set(g.protocol) else []
         if len(cc): lines += [f'### {d}: claim check (Random+DRoP vs the other pruning protocols, worst-class accuracy)', '', '```', cc.round(4).to_string(), '```', '']
     (out/'summary.md').write_text('\n'.join(lines) + '\n')
-    (out/'provenance.json').write_text(json.dumps(ex.canonical(prov), indent=1))
+    (out/'provenance.json').write_text(json.dumps(store.canonical(prov), indent=1))
     print('\n'.join(lines[:12]))
 
 # ---------------------------------------------------------------------------------------------------------------------
-def grid_images(dataset:str, E:int, protocols, densities, seeds, n_train:int)->float:
-    "Training images the grid of `dataset` processes at E epochs: final models (pruned-epoch rule), full query runs, short queries."
-    from drop_nb import experiments as ex
-    from drop_nb.train import pruned_epochs
-    tot, full_q, short_q = 0.0, False, False
-    for p in protocols:
-        q = ex.parse_protocol(p)
-        for d in ([1.0] if q['full'] else densities):
-            tot += len(seeds) * (E * n_train if d >= 1 else pruned_epochs(E, d) * round(d * n_train))
-        full_q |= q['quota'] in ('drop', 'drop_ls') or q['score'] in ('forgetting', 'dynunc', 'ssp')
-        short_q |= q['score'] in ('el2n', 'grand', 'ccs')
-    tot += len(seeds) * ((E * n_train if full_q else 0) + (max(1, round(0.1 * E)) * n_train if short_q else 0))
-    return tot
+SIZES = {'cifar10': 50_000, 'tinyimagenet': 100_000} # training images when a recipe keeps them all
 
-def plan(timing_json:str, budget_s:float, grids_json:str, parallel:float=1.0, overhead:float=1.2, e_min:int=2, e_max:int=24):
+def grid_images(E:int)->float:
+    "Training images the PRESET grid processes at E epochs: final models (pruned-epoch rule) and each bundle's query runs."
+    from drop_nb import experiments as ex
+    from drop_nb.protocol import data_key
+    tot, queries = 0.0, set()
+    for c in ex.make_grid(PRESET, epochs=E):
+        N = c.recipe.n_train or SIZES[c.dataset]
+        tot += ex._cost(c) * N
+        queries |= {(data_key(c), q, N, c.recipe.n_inits, c.recipe.epochs if q == 'full' else c.recipe.query_epochs)
+                    for q in ex._query_kinds(c)}
+    return tot + sum(n_inits * e * N for _, _, N, n_inits, e in queries)
+
+def plan(timing_json:str, budget_s:float, parallel:float=1.0, overhead:float=1.2, e_min:int=2, e_max:int=24):
     "The largest grid epochs E whose training images, at the timing run's rate x `parallel` / `overhead`, fit `budget_s`."
     rate = json.loads(Path(timing_json).read_text())['img_s']
-    grids = json.loads(grids_json)
     best, rows = e_min, []
     for E in range(e_min, e_max + 1):
-        n = sum(grid_images(g['dataset'], E, g['protocols'], g['densities'], g['seeds'], g['n_train']) for g in grids)
-        t = n * overhead / (rate * parallel); rows.append((E, n, t))
+        n = grid_images(E); t = n * overhead / (rate * parallel); rows.append((E, n, t))
         if t <= budget_s: best = E
     for E, n, t in rows[:12]: print(f'E={E:2d}: {n/1e6:6.2f} M training images -> ~{t:5.0f} s at {rate:.0f} img/s x {parallel} / {overhead}', file=sys.stderr)
     print(best)
@@ -261,5 +261,5 @@ if __name__ == '__main__':
     elif cmd == 'timing': timing(args[0], int(os.environ.get('GPU_TIMING_EPOCHS', '0') or 0))
     elif cmd == 'grid': grid(args[0], int(args[1]), float(args[2]), *args[3:])
     elif cmd == 'report': report(*args)
-    elif cmd == 'plan': plan(args[0], float(args[1]), args[2], float(args[3]))
+    elif cmd == 'plan': plan(args[0], float(args[1]), float(args[2]))
     else: sys.exit(f'unknown step {cmd!r}; see the module docstring')
