@@ -379,7 +379,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'drop_nb.tables.density_correlations': ('tables.html#density_correlations', 'drop_nb/tables.py'),
                                 'drop_nb.tables.family_variant': ('tables.html#family_variant', 'drop_nb/tables.py'),
                                 'drop_nb.tables.group_densities': ('tables.html#group_densities', 'drop_nb/tables.py'),
-                                'drop_nb.tables.label_sources': ('tables.html#label_sources', 'drop_nb/tables.py'),
                                 'drop_nb.tables.paired_differences': ('tables.html#paired_differences', 'drop_nb/tables.py'),
                                 'drop_nb.tables.paired_table': ('tables.html#paired_table', 'drop_nb/tables.py'),
                                 'drop_nb.tables.protocol_order': ('tables.html#protocol_order', 'drop_nb/tables.py'),

@@ -12,7 +12,7 @@ import numpy as np, pandas as pd, torch
 from fastcore.script import anno_parser
 from . import experiments as ex
 from .protocol import data_key
-from .store import config_id, is_done, load_results, save_npy, with_arms
+from .store import config_id, is_done, load_results, save_npy, seed_means
 from .datasets import load_dataset
 
 # %% auto #0
@@ -22,8 +22,7 @@ __all__ = ['COMMANDS', 'USAGE', 'summary_table', 'run', 'prune', 'figures', 'dem
 def summary_table(df:pd.DataFrame, # results table
                  )->pd.DataFrame:
     "Average and worst-class test accuracy (%) per arm (rows; ' [ref]': reference recalls) and density (columns)."
-    t = with_arms(df).groupby(['arm', 'density'])[['avg_acc', 'worst_acc']].mean().mul(100).round(1)
-    return t.unstack('density')
+    return seed_means(df).xs('mean', axis=1, level=1).mul(100).round(1).unstack('density')
 
 # %% ../nbs/15_cli.ipynb #18a5265f
 def _regimes(df:pd.DataFrame, cfgs:list)->list:
@@ -221,8 +220,8 @@ def main(argv:list=None, # arguments after the program name (default: sys.argv[1
         res = COMMANDS[cmd](**args)
         if isinstance(res, pd.DataFrame) and res.attrs.get('failed'):
             return _err(cmd, f"{len(res.attrs['failed'])} runs failed (warnings above); rerun to retry them") - 1
-    except (ValueError, FileNotFoundError, IsADirectoryError, PermissionError, KeyError) as e:
-        return _err(cmd, e.args[0] if isinstance(e, KeyError) and e.args else str(e))
+    except (ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as e:   # a bug keeps its traceback
+        return _err(cmd, str(e))
     except KeyboardInterrupt:
         return _err(cmd, 'interrupted; finished runs are saved, rerun the same command to resume') + 128
     return 0

@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.colors import to_rgb
 from fastcore.meta import delegates
-from .store import seed_means
-from .tables import (MissingRunsError, REF, METRIC_LABELS, FAMILY_ORDER, VARIANT_ORDER, runs_table, select_runs,
+from .store import REF_TAG, seed_means
+from .tables import (MissingRunsError, METRIC_LABELS, FAMILY_ORDER, VARIANT_ORDER, runs_table, select_runs,
     family_variant, protocol_order, pruned_protocols, class_densities, density_correlations, group_densities,
     paired_differences, accuracy_table, paired_table)
 
@@ -38,12 +38,12 @@ def family_color(family:str, # a family from `family_variant`
 VARIANT_STYLES = dict(zip(VARIANT_ORDER, [('-', 'o'), ('--', 's'), ((0, (6, 2)), 'h'), ((0, (2, 1)), '*'), (':', '^'),
     ((0, (8, 2, 2, 2)), 'X'), ('-.', 'D'), ((0, (4, 1, 1, 1, 1, 1)), 'v')])) # variant -> (line style, marker)
 
-def protocol_style(protocol:str, # a protocol name (a ' [ref]' suffix marks reference-recall runs)
+def protocol_style(protocol:str, # an arm name (a ' [ref]' suffix marks reference-recall runs)
                   )->dict:
     "Matplotlib line keywords: the family's colour, the variant's dashes and marker (`x` for reference recalls)."
     fam, var = family_variant(protocol)
     ls, marker = VARIANT_STYLES.get(var, VARIANT_STYLES.get(var.split('+')[0], ((0, (3, 1, 1, 1, 1, 1)), 'P')))
-    marker = 'x' if str(protocol).endswith(REF) else 'P' if '+' in var else marker
+    marker = 'x' if str(protocol).endswith(REF_TAG) else 'P' if '+' in var else marker
     return dict(color=family_color(fam), ls=ls, marker=marker, label=str(protocol))
 
 # %% ../nbs/13_figures.ipynb #e7b2a6d1
@@ -108,7 +108,7 @@ def _draw_metric(ax, df:pd.DataFrame, metric:str, protocols, bands:bool=True, st
         raise MissingRunsError(f"no values of {metric!r} in the selected runs{hint}")
     m, curves = seed_means(df, [metric], flat=True).dropna(subset=[f'{metric}_mean']), pruned_protocols(df, protocols)
     for p in [p for p in protocols if p in curves or anchors]:
-        a, st = m[m['protocol'] == p], protocol_style(p) | (styles or {}).get(p, {})
+        a, st = m[m['arm'] == p], protocol_style(p) | (styles or {}).get(p, {})
         if len(a): (_curve(ax, a, metric, st, bands) if p in curves else _anchor(ax, a.iloc[-1], metric, st, bands))
     ax.set_xlabel('dataset density $d$'); ax.set_ylabel(f"{METRIC_LABELS.get(metric, metric)} (%)")
 
@@ -117,7 +117,7 @@ def _draw_tradeoff(ax, df:pd.DataFrame, protocols):
     "Average against worst-class accuracy (seed means), one point per density, one line per pruned protocol."
     m = seed_means(df, ['worst_acc', 'avg_acc'], flat=True)
     for p in pruned_protocols(df, protocols):
-        a = m[m['protocol'] == p]; ax.plot(_pct(a['worst_acc_mean']), _pct(a['avg_acc_mean']), **protocol_style(p))
+        a = m[m['arm'] == p]; ax.plot(_pct(a['worst_acc_mean']), _pct(a['avg_acc_mean']), **protocol_style(p))
     ax.set_xlabel(f"{METRIC_LABELS['worst_acc']} (%)"); ax.set_ylabel(f"{METRIC_LABELS['avg_acc']} (%)")
 
 # %% ../nbs/13_figures.ipynb #21680863
@@ -134,7 +134,7 @@ def plot_accuracy_vs_density(results, # a results DataFrame or path
                             ):
     "Accuracy against dataset density, one line per protocol with min/max bands over seeds (paper Figs 1, 5)."
     df = select_runs(results, dataset, protocols, imbalance)
-    protocols = protocol_order(df['protocol'].unique()) if protocols is None else list(protocols)
+    protocols = protocol_order(df['arm'].unique()) if protocols is None else list(protocols)
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     with _figure(len(metrics) + int(tradeoff), fname, dpi) as (fig, axes):
         for ax, m in zip(axes, metrics): _draw_metric(ax, df, m, protocols, bands)
@@ -246,7 +246,7 @@ def plot_imbalance(results, # a results DataFrame or path
     df = runs_table(results)
     ds = _dataset_with(df, df['imbalance'] > 1, dataset, 'imbalanced runs (imbalance > 1)')
     df = select_runs(df, ds, None, None)
-    df, have = df[df['imbalance'] > 1], protocol_order(df.loc[df['density'] < 1, 'protocol'].unique())
+    df, have = df[df['imbalance'] > 1], protocol_order(df.loc[df['density'] < 1, 'arm'].unique())
     protocols = [protocols] if isinstance(protocols, str) else protocols
     protocols = list(protocols or [p for p in IMBALANCE_PROTOCOLS if p in have] or have)
     imbalances = sorted(df['imbalance'].unique().tolist()) if imbalances is None else list(imbalances)
@@ -283,8 +283,8 @@ def plot_groups(results, # a results DataFrame or path
     has = df['worst_group_acc'].notna() if 'worst_group_acc' in df else df['dataset'].isna()
     df = select_runs(df, _dataset_with(df, has, dataset, 'group metrics (run the group grid, e.g. on adult)'))
     df = df[df['worst_group_acc'].notna()]
-    if 'GroupDRO' not in set(df['protocol']): warnings.warn(f"no 'GroupDRO' runs of {df['dataset'].iloc[0]!r}")
-    protocols = protocol_order(select_runs(df, None, protocols, None)['protocol'].unique())
+    if 'GroupDRO' not in set(df['arm']): warnings.warn(f"no 'GroupDRO' runs of {df['dataset'].iloc[0]!r}")
+    protocols = protocol_order(select_runs(df, None, protocols, None)['arm'].unique())
     dens = group_density is not None and 'kept_per_group' in df and df['kept_per_group'].notna().any()
     with _figure(len(metrics) + dens, fname, dpi) as (fig, axes):
         for ax, m in zip(axes, metrics): _draw_metric(ax, df, m, protocols, bands)
@@ -303,7 +303,7 @@ def _slug(s)->str: return re.sub(r'[^A-Za-z0-9]+', '_', str(s)).strip('_')
 # %% ../nbs/13_figures.ipynb #8d12e954
 def _accuracy_jobs(bal:pd.DataFrame, s:str, dpi:int)->list:
     "Figure 1 (scores alone), Figure 5 (DRoP variants beside their scores, trade-off panel) and every protocol."
-    ps = protocol_order(bal['protocol'].unique())
+    ps = protocol_order(bal['arm'].unique())
     pruned = pruned_protocols(bal, ps); anchors = [p for p in ps if p not in pruned]
     fv = {p: family_variant(p) for p in pruned}
     drop, plain = [p for p in pruned if fv[p][1].startswith('DRoP')], [p for p in pruned if fv[p][1] == '']
@@ -319,7 +319,7 @@ def _accuracy_jobs(bal:pd.DataFrame, s:str, dpi:int)->list:
 # %% ../nbs/13_figures.ipynb #40f2c1b8
 def _class_jobs(bal:pd.DataFrame, s:str, kinds, dpi:int)->list:
     "The spread and class-density figures, Table 2 and the paired effects of one dataset's balanced runs."
-    pruned, jobs, has = pruned_protocols(bal, protocol_order(bal['protocol'].unique())), [], set(bal['protocol'])
+    pruned, jobs, has = pruned_protocols(bal, protocol_order(bal['arm'].unique())), [], set(bal['arm'])
     if bal.empty: return []
     if not pruned: return [(f'*_{s}', _skip(f"dataset {s!r} has no pruned runs (density < 1) at imbalance 1"))]
     if 'spread' in kinds: jobs.append((f'spread_{s}.png', lambda f: plot_class_spread(bal, fname=f, dpi=dpi)))
@@ -341,7 +341,7 @@ def _jobs(d:pd.DataFrame, kinds, dpi:int)->list:
     if 'imbalance' in kinds and (d['imbalance'] > 1).any():
         jobs.append((f'imbalance_{s}.png', lambda f: plot_imbalance(d, fname=f, dpi=dpi)))
     if 'groups' in kinds and 'worst_group_acc' in d and d['worst_group_acc'].notna().any():
-        gd = 'Random+DRoP' if 'Random+DRoP' in set(d['protocol']) else None
+        gd = 'Random+DRoP' if 'Random+DRoP' in set(d['arm']) else None
         jobs.append((f'groups_{s}.png', lambda f: plot_groups(d, group_density=gd, fname=f, dpi=dpi)))
     return jobs
 
@@ -374,5 +374,5 @@ def plot_all(results, # a results DataFrame, a results folder or a table file
     jobs = [j for ds in sorted(df['dataset'].astype(str).unique()) for j in _jobs(df[df['dataset'] == ds], kinds, dpi)]
     mets = [m for m in METRIC_LABELS if m in df and df[m].notna().any()]
     if 'summary' in kinds: jobs.append(('summary.csv', lambda f: seed_means(
-        df, mets, by=('dataset', 'imbalance', 'protocol', 'density'), flat=True).to_csv(f, index=False)))
+        df, mets, by=('dataset', 'imbalance', 'arm', 'density'), flat=True).to_csv(f, index=False)))
     return [out/n for n, draw in jobs if _attempt(out/n, draw, say)]

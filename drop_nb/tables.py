@@ -8,38 +8,27 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.meta import delegates
 from .protocol import Protocol, SCORES, LOSSES, DROP_VARIANTS
-from .store import load_results, seed_means, paired_effects
+from .store import REF_TAG, load_results, with_arms, seed_means, paired_effects
 from .metrics import density_accuracy_corr
 
 # %% auto #0
-__all__ = ['REF', 'REQUIRED_COLS', 'METRIC_LABELS', 'FAMILY_ORDER', 'VARIANT_ORDER', 'MissingRunsError', 'label_sources',
-           'runs_table', 'family_variant', 'protocol_order', 'select_runs', 'pruned_protocols', 'class_densities',
-           'density_correlations', 'group_densities', 'accuracy_table', 'paired_differences', 'paired_table']
+__all__ = ['REQUIRED_COLS', 'METRIC_LABELS', 'FAMILY_ORDER', 'VARIANT_ORDER', 'MissingRunsError', 'runs_table', 'family_variant',
+           'protocol_order', 'select_runs', 'pruned_protocols', 'class_densities', 'density_correlations',
+           'group_densities', 'accuracy_table', 'paired_differences', 'paired_table']
 
 # %% ../nbs/12a_tables.ipynb #8893f7c4
 class MissingRunsError(ValueError):
     "The results table lacks the runs a figure or table needs."
 
-REF = ' [ref]' # label suffix of runs whose DRoP recalls came from the reference code's query models
 REQUIRED_COLS = ('dataset', 'protocol', 'density', 'seed') # the columns every table and figure needs
 METRIC_LABELS = {'avg_acc': 'average accuracy', 'worst_acc': 'worst-class accuracy', 'gap': 'max-min class gap',
                  'std': 'std of class accuracies', 'worst_group_acc': 'worst-group accuracy',
                  'weighted_group_acc': 'weighted average accuracy'} # axis and table labels of the metric columns
 
-# %% ../nbs/12a_tables.ipynb #2e4de01c
-def label_sources(df:pd.DataFrame, # a results table
-                 )->pd.DataFrame:
-    "A copy of `df` whose runs with `recall_source='reference'` are named `'<protocol> [ref]'`."
-    df = df.copy()
-    ref = df['recall_source'].eq('reference') if 'recall_source' in df else pd.Series(False, index=df.index)
-    ref &= ~df['protocol'].astype(str).str.endswith(REF)
-    df.loc[ref, 'protocol'] = df.loc[ref, 'protocol'].astype(str) + REF
-    return df
-
 # %% ../nbs/12a_tables.ipynb #6aa4f79f
 def runs_table(results, # a results DataFrame, or a results folder / .jsonl / .csv table (read by `load_results`)
               )->pd.DataFrame:
-    "A checked copy of a results table: required columns present, `imbalance` 1 where absent, sources labelled."
+    "A checked copy of a results table: required columns present, `imbalance` 1 where absent, arms added."
     df = load_results(results) if isinstance(results, (str, Path)) else results
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"results is a {type(results).__name__}; pass a DataFrame or a path to a results table")
@@ -48,16 +37,16 @@ def runs_table(results, # a results DataFrame, or a results folder / .jsonl / .c
         raise ValueError(f"the results table lacks columns {miss}; every table and figure needs {list(REQUIRED_COLS)}")
     imb = pd.to_numeric(df['imbalance'], errors='coerce').fillna(1.) if 'imbalance' in df else 1.
     num = {c: pd.to_numeric(df[c], errors='coerce').astype(float) for c in ['density', *METRIC_LABELS] if c in df}
-    return label_sources(df).assign(imbalance=imb, **num)
+    return with_arms(df).assign(imbalance=imb, **num)
 
 # %% ../nbs/12a_tables.ipynb #c8459c55
 _SCORE_NAME = {v: k for k, v in SCORES.items()}
 _QUOTA_NAME = {**{q: k for k, q in DROP_VARIANTS.items()}, 'strategyq': 'StrategyQ', 'balanced': 'Balanced'}
 
-def family_variant(protocol:str, # a protocol name, e.g. 'EL2N+DRoP' (a ' [ref]' suffix is ignored)
+def family_variant(protocol:str, # a protocol or arm name, e.g. 'EL2N+DRoP' or 'Random+DRoP [ref]'
                   )->tuple:
     "(family, variant) of a protocol: the score (or full-data protocol) and its quota rule and loss, '+'-joined."
-    name = str(protocol).removesuffix(REF)
+    name = str(protocol).removesuffix(REF_TAG)
     try: p = Protocol.parse(name)
     except ValueError: return name, ''                                   # a protocol of the user's own
     if p.full: return name, ''
@@ -68,13 +57,13 @@ def family_variant(protocol:str, # a protocol name, e.g. 'EL2N+DRoP' (a ' [ref]'
 FAMILY_ORDER = ['Random', 'EL2N', 'GraNd', 'Forgetting', 'DynUnc', 'SSP', 'CCS', 'CDB-W', 'GroupDRO', 'Full'] # order
 VARIANT_ORDER = ['', 'DRoP', 'DRoP-LS', 'DRoP-G', 'StrategyQ', 'Balanced', 'CDB-W', 'GroupDRO'] # variants
 
-def protocol_order(protocols, # protocol names
+def protocol_order(protocols, # arm names (protocols, '<protocol> [ref]' for reference-recall runs)
                   )->list:
     "Protocols as the paper lists them: by family, then plain before DRoP, StrategyQ, CDB-W; reference runs last."
     def key(p):
         fam, var = family_variant(p)
         return (FAMILY_ORDER.index(fam) if fam in FAMILY_ORDER else len(FAMILY_ORDER), fam,
-                VARIANT_ORDER.index(var) if var in VARIANT_ORDER else len(VARIANT_ORDER), var, str(p).endswith(REF), p)
+                VARIANT_ORDER.index(var) if var in VARIANT_ORDER else len(VARIANT_ORDER), var, str(p).endswith(REF_TAG), p)
     return sorted(dict.fromkeys(protocols), key=key)
 
 # %% ../nbs/12a_tables.ipynb #21fc998d
@@ -90,26 +79,27 @@ def _one_dataset(df:pd.DataFrame, dataset:str|None)->pd.DataFrame:
 # %% ../nbs/12a_tables.ipynb #f70b5342
 def select_runs(results, # a results DataFrame or path
                 dataset:str|None=None, # dataset to keep; None when the table holds only one
-                protocols=None, # protocols to keep (all when None); absent ones raise MissingRunsError
+                protocols=None, # arms to keep (all when None); absent ones raise MissingRunsError
                 imbalance:float|None=1.0, # imbalance factor to keep; None keeps all
                )->pd.DataFrame:
-    "The runs of one dataset, imbalance factor and protocol list, with errors naming what the table holds."
+    "The runs of one dataset, imbalance factor and list of arms, with errors naming what the table holds."
     df = _one_dataset(runs_table(results), dataset)
     if imbalance is not None:
         have, df = sorted(df['imbalance'].unique().tolist()), df[np.isclose(df['imbalance'], float(imbalance))]
         if df.empty: raise MissingRunsError(f"no runs with imbalance={imbalance:g}; the imbalance factors are {have}")
     if protocols is None: return df
     protocols = [protocols] if isinstance(protocols, str) else list(protocols)
-    if miss := [p for p in protocols if p not in set(df['protocol'])]:
-        raise MissingRunsError(f"no runs for protocols {miss}; available: {protocol_order(df['protocol'].unique())}")
-    return df[df['protocol'].isin(protocols)]
+    if miss := [p for p in protocols if p not in set(df['arm'])]:
+        raise MissingRunsError(f"no runs for protocols {miss}; available: {protocol_order(df['arm'].unique())}")
+    return df[df['arm'].isin(protocols)]
 
 # %% ../nbs/12a_tables.ipynb #d82e3114
 def pruned_protocols(df:pd.DataFrame, # a results table
-                     protocols, # protocol names
+                     protocols, # arm names
                     )->list:
     "The `protocols` with pruned runs (density < 1) in `df`, in the given order; the others are full-data protocols."
-    return [p for p in protocols if (df.loc[df['protocol'] == p, 'density'] < 1 - 1e-9).any()]
+    df = with_arms(df)
+    return [p for p in protocols if (df.loc[df['arm'] == p, 'density'] < 1 - 1e-9).any()]
 
 # %% ../nbs/12a_tables.ipynb #10062617
 def _per_class(df:pd.DataFrame, col:str)->np.ndarray:
@@ -123,7 +113,7 @@ def _per_class(df:pd.DataFrame, col:str)->np.ndarray:
 # %% ../nbs/12a_tables.ipynb #45756830
 def _full_class_acc(df:pd.DataFrame, seeds, K:int)->np.ndarray:
     "Each seed's full-data class accuracies (its `Full` run's `class_acc`), NaN for a seed without one: (seeds, K)."
-    full = df[df['protocol'] == 'Full'].drop_duplicates('seed')
+    full = df[df['arm'] == 'Full'].drop_duplicates('seed')
     acc = dict(zip(full['seed'], _per_class(full, 'class_acc'))) if len(full) else {}
     if any(len(a) != K for a in acc.values()): raise ValueError(f"'Full' runs lack the {K} classes of the pruned runs")
     return np.stack([acc.get(s, np.full(K, np.nan)) for s in seeds])
@@ -187,19 +177,19 @@ def _cell(mu:float, lo:float, hi:float, n:int, digits:int=1, sign:bool=False)->s
 # %% ../nbs/12a_tables.ipynb #4a503af0
 def accuracy_table(results, # a results DataFrame or path
                    dataset:str|None=None, # dataset; None when the table holds only one
-                   protocols=None, # rows (default: every pruning protocol, paper order)
+                   protocols=None, # rows: arms (default: every pruned arm, paper order)
                    *, densities=None, # columns (default: every pruned density of those protocols)
                    metrics=('avg_acc', 'worst_acc'), # metrics at each density
                    imbalance:float=1.0, # imbalance factor of the runs
                    digits:int=1, # decimals of the percentages
                   )->pd.DataFrame:
-    "Table 2's layout: a row per protocol; per density and metric the seed mean [min, max] in percent."
+    "Table 2's layout: a row per arm; per density and metric the seed mean [min, max] in percent."
     df = select_runs(results, dataset, protocols, imbalance)
     s = seed_means(_at_densities(df[df['density'] < 1 - 1e-9], densities), list(metrics), flat=True)
     if s.empty: raise MissingRunsError("no pruned runs (density < 1) among the selected protocols")
     stats = lambda m: s[[f'{m}_mean', f'{m}_min', f'{m}_max', 'n_seeds']].values
     for m in metrics: s[m] = [_cell(*r, digits=digits) for r in stats(m)]
-    out = s.pivot(index='protocol', columns='density', values=list(metrics)).swaplevel(axis=1)
+    out = s.pivot(index='arm', columns='density', values=list(metrics)).swaplevel(axis=1)
     cols = [(d, m) for d in sorted(s['density'].unique()) for m in metrics]
     out = out.reindex(index=list(protocols or protocol_order(out.index)), columns=cols).fillna('–')
     out.columns = pd.MultiIndex.from_tuples([(f"d={d:g}", METRIC_LABELS.get(m, m)) for d, m in cols], names=['', ''])
@@ -208,15 +198,15 @@ def accuracy_table(results, # a results DataFrame or path
 # %% ../nbs/12a_tables.ipynb #aca9ff48
 def paired_differences(results, # a results DataFrame or path
                        dataset:str|None=None, # dataset; None when the table holds only one
-                       *, ours:str='Random+DRoP', # the protocol whose effect is measured
-                       baselines=None, # protocols subtracted seed by seed (default: every pruned one without variant)
+                       *, ours:str='Random+DRoP', # the arm whose effect is measured
+                       baselines=None, # arms subtracted seed by seed (default: every pruned one without variant)
                        imbalance:float=1.0, # imbalance factor of the runs
                        metric:str='worst_acc', # robustness metric
                        avg:str='avg_acc', # average metric whose cost is reported
                       )->pd.DataFrame:
     "`store.paired_effects` of `ours` minus each baseline on one dataset's runs, per density."
     df = select_runs(results, dataset, None, imbalance)
-    if baselines is None: baselines = [p for p in pruned_protocols(df, protocol_order(df['protocol'].unique()))
+    if baselines is None: baselines = [p for p in pruned_protocols(df, protocol_order(df['arm'].unique()))
                                        if family_variant(p)[1] == '']
     baselines = [baselines] if isinstance(baselines, str) else [b for b in baselines if b != ours]
     if not baselines: raise MissingRunsError(f"no baseline runs to pair with {ours!r}: run Random or a score alone")
