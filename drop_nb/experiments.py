@@ -18,7 +18,7 @@ from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from .models import get_model
 from .train import make_learner, fit_recipe, pruned_epochs, cdbw_loss, group_dro_loss, seed_everything
-from .metrics import class_recalls, hit_rates
+from .metrics import class_recalls, hit_rates, class_summary, group_report
 from .scores import ClassRecallCB, ForgettingCB, DynamicUncertaintyCB, score_dl, ccs
 from .select import prune
 from .quotas import smoothed_recalls, StarvedClassWarning, regime_report, regime_line
@@ -162,15 +162,13 @@ def test_metrics(pred:np.ndarray, # predicted labels on the test half
                  ds:DataBundle, # dataset bundle (y_test, optional g_test / g_train)
                 )->dict:
     "Class-wise (and group-wise) robustness metrics of test predictions, as results-table columns."
-    y = ds.y_test; r = class_recalls(pred, y, n_classes=ds.n_classes); rr = r[~np.isnan(r)]
-    m = dict(avg_acc=float((pred == y).mean()), worst_acc=float(rr.min()), gap=float(rr.max() - rr.min()),
-             std=float(rr.std()), class_acc=r.tolist(), n_classes=int(ds.n_classes),
-             worst_group_acc=None, weighted_group_acc=None, group_acc=None)
+    y = ds.y_test; r = class_recalls(pred, y, n_classes=ds.n_classes); s = class_summary(r)
+    m = dict(avg_acc=float((pred == y).mean()), worst_acc=s['worst'], gap=s['gap'], std=s['std'], class_acc=r.tolist(),
+             n_classes=int(ds.n_classes), worst_group_acc=None, weighted_group_acc=None, group_acc=None)
     if ds.g_test is None: return m
-    a = hit_rates(pred == y, ds.g_test, ds.n_groups); ok = ~np.isnan(a)
-    w = np.bincount(ds.g_train, minlength=ds.n_groups)[ok]
-    return m | dict(worst_group_acc=float(a[ok].min()), weighted_group_acc=float((w * a[ok]).sum() / w.sum()),
-                    group_acc=a.tolist())
+    g = group_report(pred, y, ds.g_test, ds.g_train, n_groups=ds.n_groups)   # weights: training group shares
+    return m | dict(worst_group_acc=g['worst_group'], weighted_group_acc=g['weighted_acc'],
+                    group_acc=g['group_acc'].tolist())
 
 # %% ../nbs/12_experiments.ipynb #57bf695d
 QUERY_FIELDS = ('model', 'epochs', 'bs', 'lr', 'wd', 'schedule', 'n_inits', 'query_frac', 'never_learned',
