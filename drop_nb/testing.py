@@ -10,6 +10,7 @@ import numpy as np, pandas as pd
 from .protocol import Protocol
 from .quotas import waterfill, drop_quotas
 from .store import RESULT_COLUMNS, config_id
+from .metrics import class_summary
 
 # %% auto #0
 __all__ = ['make_fake_image_folder', 'make_fake_tinyimagenet', 'make_fake_adult', 'synthetic_results']
@@ -99,11 +100,11 @@ def _synth_row(cfg:dict, # dataset, protocol, density, seed, imbalance, recall_s
                recalls=None, # DRoP's recalls, one row per query model (None without DRoP quotas)
               )->dict:
     "One results-table row in the runner's schema from made-up per-class numbers."
-    p, a = Protocol.parse(cfg['protocol']), np.asarray(acc, float)
+    p, a = Protocol.parse(cfg['protocol']), np.asarray(acc, float); s = class_summary(a)
     r = None if recalls is None else np.atleast_2d(recalls)
     return dict(run_id=config_id(cfg), **cfg, score=p.score, quota=p.quota, within=p.within, model='synthetic',
                 epochs=round(10 * (1 + cfg['density']) / cfg['density']), preset='synthetic', groups=False,
-                avg_acc=float(a.mean()), worst_acc=float(a.min()), gap=float(a.max() - a.min()), std=float(a.std()),
+                avg_acc=s['mean'], worst_acc=s['worst'], gap=s['gap'], std=s['std'],
                 class_acc=a.tolist(), n_classes=len(a), worst_group_acc=None, weighted_group_acc=None, group_acc=None,
                 class_sizes=sizes.tolist(), kept_per_class=kept.tolist(), n_kept=int(kept.sum()), kept_per_group=None,
                 recalls=None if r is None else r.mean(0).tolist(), val_counts=[50] * len(a),
