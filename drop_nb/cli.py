@@ -5,12 +5,11 @@
 # %% ../nbs/15_cli.ipynb #6f434b05
 from __future__ import annotations
 import sys, time, warnings
-warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated')   # fastai's import-time notice
 from pathlib import Path
 from typing import Annotated
 import numpy as np, pandas as pd, torch
 from fastcore.script import anno_parser
-from . import experiments as ex
+from . import experiments as ex   # imports fastai through drop_nb.loaders, its import-time notice silenced
 from .protocol import data_key
 from .store import config_id, is_done, load_results, save_npy, seed_means
 from .datasets import load_dataset

@@ -9,14 +9,14 @@ __all__ = ['class_vocab', 'dataset_labels', 'subset_dataset', 'SampleIndexCB', '
 import warnings
 import numpy as np
 import torch
+from .quotas import check_density, to_numpy
+from .select import prune
+from .metrics import class_recalls
+from .scores import IndexedStatsCB, check_scores   # first: fastai comes in through drop_nb.loaders, quietly
 from fastai.callback.core import Callback
 from fastai.data.core import Datasets, DataLoaders
 from fastai.data.transforms import Categorize, MultiCategorize
 from fastai.tabular.core import Tabular
-from .quotas import check_density, to_numpy
-from .select import prune
-from .metrics import class_recalls
-from .scores import IndexedStatsCB, check_scores
 
 # %% ../nbs/14_learner.ipynb #8936b891
 _NOT_FASTAI = ("{} is not a fastai Datasets or TabularPandas: build the loaders with ImageDataLoaders, a DataBlock "

@@ -9,7 +9,8 @@ import numpy as np
 import torch
 with warnings.catch_warnings():
     # fastai.layers decorates a function with torch.jit.script at import time; torch >= 2.9 deprecates it with
-    # a FutureWarning users cannot act on. Importing fastai here, with that one warning silenced, keeps it quiet.
+    # a FutureWarning users cannot act on. Importing fastai here, with that one warning silenced, keeps it quiet:
+    # this is the package's one filter for it; every other module imports drop_nb.loaders before fastai.
     warnings.filterwarnings('ignore', message=r'`torch.jit.script` is deprecated', category=FutureWarning)
     from fastai.data.core import DataLoaders
     from fastai.data.load import DataLoader

@@ -6,7 +6,7 @@
 __all__ = ['SCORE_FNS', 'SCORES', 'el2n', 'class_mean_distance', 'ssp', 'random_scores', 'check_scores', 'gather_by_index',
            'patch_fastai_distributed', 'score_dl', 'IndexedStatsCB', 'ForgettingCB', 'DynamicUncertaintyCB',
            'ClassRecallCB', 'query_scores', 'ccs', 'eval_mode', 'get_embed_fn', 'get_head', 'embeddings', 'grand_loop',
-           'grand']
+           'grand', 'IndexCB']
 
 # %% ../nbs/07_scores.ipynb #a522037e
 import warnings
@@ -16,13 +16,13 @@ from typing import Callable
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
-with warnings.catch_warnings():   # fastai's import-time torch.jit.script FutureWarning, as in drop_nb.loaders
-    warnings.filterwarnings('ignore', message=r'`torch.jit.script` is deprecated', category=FutureWarning)
-    from fastai.callback.core import Callback
-    from fastai.torch_core import set_seed
+from .loaders import IndexCB      # first: drop_nb.loaders imports fastai with its import-time notice silenced
+from fastai.callback.core import Callback
+from fastai.torch_core import set_seed
 from .grand import eval_mode, _as_xy, get_embed_fn, get_head, embeddings, grand_loop, grand
 from .metrics import hit_rates
-_all_ = ['eval_mode', 'get_embed_fn', 'get_head', 'embeddings', 'grand_loop', 'grand']   # from drop_nb.grand
+_all_ = ['eval_mode', 'get_embed_fn', 'get_head', 'embeddings', 'grand_loop', 'grand',   # from drop_nb.grand
+         'IndexCB']   # the callbacks below need it on the Learner (from drop_nb.loaders)
 
 # %% ../nbs/07_scores.ipynb #7de785cd
 def el2n(model:nn.Module, # classifier returning logits

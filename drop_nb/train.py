@@ -4,14 +4,13 @@
 
 # %% ../nbs/09_train.ipynb #2dd0249f
 from __future__ import annotations
-import warnings
 from fractions import Fraction
 from functools import partial
 import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
-warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated')   # fastai's import-time notice
+from .loaders import IndexCB      # first: drop_nb.loaders imports fastai with its import-time notice silenced
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import Learner   # fastai's Learner, with fit_one_cycle patched in
@@ -19,7 +18,6 @@ from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import SGD
 from fastai.metrics import accuracy
 from fastai.torch_core import set_seed
-from .loaders import IndexCB
 from .metrics import hit_rates, cdbw_weights
 
 # %% auto #0

@@ -11,9 +11,8 @@ The grid is the library's preset 'gpu-fast' (ResNet-9, one-cycle, bs 512, lr 0.4
 CPU dry run 'gpu-tiny' when GPU_RUN_SIZE=tiny; this script only selects it and sets E (as `drop-nb run --epochs`).
 """
 from __future__ import annotations
-import sys, os, io, json, time, tarfile, re, warnings, subprocess, datetime, platform
+import sys, os, io, json, time, tarfile, re, subprocess, datetime, platform
 from pathlib import Path
-warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated')
 
 TINY = os.environ.get('GPU_RUN_SIZE', 'full') == 'tiny'
 # Peak dense bf16 tensor throughput of an H100/H200 SXM: NVIDIA H200 datasheet, "BF16 Tensor Core 1,979 TFLOPS"
@@ -95,10 +94,10 @@ def flops_per_image(model, shape, device)->dict:
 def timing(out_json:str, epochs:int=0, budget_s:float=19.0, lr:float=0.4, bs:int=512, label_smoothing:float=0.2):
     "Full-data CIFAR-10, ResNet-9, fastai one-cycle in bf16/channels-last on GPU-resident tensors: time, accuracy, throughput."
     import torch, numpy as np
+    from drop_nb.loaders import make_dls   # first: it imports fastai with fastai's import-time notice silenced
     from fastai.callback.core import Callback, CancelValidException
     from fastai.torch_core import set_seed
     from drop_nb.datasets import load_dataset
-    from drop_nb.loaders import make_dls
     from drop_nb.models import get_model
     from drop_nb.train import make_learner, fit_recipe
     from drop_nb import experiments as ex
