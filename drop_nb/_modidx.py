@@ -242,7 +242,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'drop_nb.quotas.StarvedClassWarning': ('quotas.html#starvedclasswarning', 'drop_nb/quotas.py'),
                                 'drop_nb.quotas._check_nonempty': ('quotas.html#_check_nonempty', 'drop_nb/quotas.py'),
                                 'drop_nb.quotas._densities': ('quotas.html#_densities', 'drop_nb/quotas.py'),
-                                'drop_nb.quotas._drop_quotas_reference': ('quotas.html#_drop_quotas_reference', 'drop_nb/quotas.py'),
                                 'drop_nb.quotas._largest_remainder': ('quotas.html#_largest_remainder', 'drop_nb/quotas.py'),
                                 'drop_nb.quotas.authors_quotas': ('quotas.html#authors_quotas', 'drop_nb/quotas.py'),
                                 'drop_nb.quotas.balanced_quotas': ('quotas.html#balanced_quotas', 'drop_nb/quotas.py'),

@@ -97,31 +97,6 @@ def waterfill(weights, # non-negative weight of each class
     if zero.any() and left > x[zero].sum(): x[zero] = waterfill(c[zero], c[zero], left, floors=l[zero])   # by size
     return x
 
-# %% ../nbs/01_quotas.ipynb #41847a5a
-def _drop_quotas_reference(recalls, class_sizes, density):
-    "Algorithm 1 of the DRoP paper transcribed line by line: a slow Python-loop oracle for `drop_quotas`."
-    r, N = [float(v) for v in recalls], [float(v) for v in class_sizes]
-    K = len(r)
-    U = [k for k in range(K) if N[k] > 0]     # U <- [K]   (addition: empty classes stay out)
-    E = density * sum(N)                      # E <- dN
-    d = [0.] * K                              # d_k <- 0
-    while E > 1e-12 * max(1., sum(N)):        # while E > 0
-        Z = sum(N[k] * (1 - r[k]) for k in U) / E
-        if Z == 0:                            # addition: no error left in U; share E uniformly over U
-            if U: 
-                share = min(1., E / sum(N[k] for k in U))
-                for k in U: d[k] += share
-            break
-        for k in list(U):                     # for k in U
-            dk = (1 - r[k]) / Z               #   d'_k <- (1 - r_k) / Z
-            d[k] += dk                        #   d_k <- d_k + d'_k
-            E -= N[k] * dk                    #   E <- E - N_k d'_k
-            if d[k] > 1:                      #   if d_k > 1
-                U.remove(k)                   #     U <- U \ {k}
-                E += N[k] * (d[k] - 1)        #     E <- E + N_k (d_k - 1)
-                d[k] = 1.                     #     d_k <- 1
-    return np.array(d)
-
 # %% ../nbs/01_quotas.ipynb #c1382081
 def proportional_quotas(class_sizes, # samples per class
                         density:float, # the fraction of the dataset kept

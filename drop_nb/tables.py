@@ -61,9 +61,8 @@ def protocol_order(protocols, # arm names (protocols, '<protocol> [ref]' for ref
                   )->list:
     "Protocols as the paper lists them: by family, then plain before DRoP, StrategyQ, CDB-W; reference runs last."
     def key(p):
-        fam, var = family_variant(p)
-        return (FAMILY_ORDER.index(fam) if fam in FAMILY_ORDER else len(FAMILY_ORDER), fam,
-                VARIANT_ORDER.index(var) if var in VARIANT_ORDER else len(VARIANT_ORDER), var, str(p).endswith(REF_TAG), p)
+        (fam, var), rank = family_variant(p), lambda v, order: order.index(v) if v in order else len(order)
+        return rank(fam, FAMILY_ORDER), fam, rank(var, VARIANT_ORDER), var, str(p).endswith(REF_TAG), p
     return sorted(dict.fromkeys(protocols), key=key)
 
 # %% ../nbs/12a_tables.ipynb #21fc998d
