@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['CIFAR_LAYOUT', 'TINYIMAGENET_LAYOUT', 'cache_dir', 'save_arrays', 'load_arrays', 'decode_image', 'FileSource',
-           'fingerprint', 'cached_arrays', 'read_class_folders', 'read_tinyimagenet']
+__all__ = ['CIFAR_LAYOUT', 'TINYIMAGENET_LAYOUT', 'cache_dir', 'atomic_write', 'save_arrays', 'load_arrays', 'decode_image',
+           'FileSource', 'fingerprint', 'cached_arrays', 'read_class_folders', 'read_tinyimagenet']
 
 # %% ../nbs/04a_archives.ipynb #50b353e3
 def cache_dir()->Path:
@@ -19,19 +19,27 @@ def cache_dir()->Path:
     d.mkdir(parents=True, exist_ok=True)
     return d
 
+# %% ../nbs/04a_archives.ipynb #22e76e8b
+def atomic_write(path, # destination file (its folder is created)
+                 write, # `write(f)` writes the payload to the open binary file `f`
+                )->Path:
+    "Write a file atomically: `write` fills a temporary file in the same folder, which then replaces `path`."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f: write(f); f.flush(); os.fsync(f.fileno())
+        um = os.umask(0); os.umask(um); os.chmod(tmp, 0o666 & ~um)   # mkstemp's 0600 -> the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp): os.remove(tmp)
+        raise
+    return path
+
 # %% ../nbs/04a_archives.ipynb #22e76e8a
 def save_arrays(fn:Path, # target `.npz` file
                 **arrays):
-    "Write `arrays` to `fn` as an uncompressed `.npz`, atomically (temp file + rename)."
-    fn = Path(fn); fn.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=fn.parent, suffix='.tmp.npz'); os.close(fd)
-    try:
-        np.savez(tmp, **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is for everyone on the machine
-        os.replace(tmp, fn)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
-    return fn
+    "Write `arrays` to `fn` as an uncompressed `.npz`, atomically (`atomic_write`)."
+    return atomic_write(fn, lambda f: np.savez(f, **arrays))
 
 # %% ../nbs/04a_archives.ipynb #2d76cfb6
 def load_arrays(fn:Path, # an `.npz` of plain arrays

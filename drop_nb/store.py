@@ -4,10 +4,11 @@
 
 # %% ../nbs/11_store.ipynb #a0c4747a
 from __future__ import annotations
-import json, hashlib, os, tempfile, warnings, datetime, fcntl, dataclasses
+import json, hashlib, warnings, datetime, fcntl, dataclasses
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd
+from .archives import atomic_write
 
 # %% auto #0
 __all__ = ['RESULT_COLUMNS', 'REF_TAG', 'canonical', 'config_id', 'save_json', 'save_npy', 'run_path', 'is_done', 'save_run',
@@ -33,32 +34,19 @@ def config_id(cfg, # a `RunConfig`, a query config dict, or anything `canonical`
     "First 16 hex digits of the SHA-1 of the canonical JSON of `cfg`."
     return hashlib.sha1(json.dumps(canonical(cfg), sort_keys=True, separators=(',', ':')).encode()).hexdigest()[:16]
 
-# %% ../nbs/11_store.ipynb #7b30313e
-def _atomic(path, write): # `write(f)` writes the payload to the open binary file f
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f: write(f); f.flush(); os.fsync(f.fileno())
-        um = os.umask(0); os.umask(um); os.chmod(tmp, 0o666 & ~um)   # mkstemp's 0600 -> the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.remove(tmp)
-        raise
-    return path
-
 # %% ../nbs/11_store.ipynb #339f01cb
 def save_json(path, # destination file
               obj, # JSON-able object (numpy types and dataclasses allowed)
              )->Path:
     "Write `obj` as JSON to `path` atomically."
     data = json.dumps(canonical(obj), indent=1, sort_keys=True).encode()
-    return _atomic(path, lambda f: f.write(data))
+    return atomic_write(path, lambda f: f.write(data))
 
 def save_npy(path, # destination `.npy` file
              arr, # array to save
             )->Path:
     "Save `arr` to `path` atomically with `np.save` (no pickles)."
-    return _atomic(path, lambda f: np.save(f, np.asarray(arr), allow_pickle=False))
+    return atomic_write(path, lambda f: np.save(f, np.asarray(arr), allow_pickle=False))
 
 # %% ../nbs/11_store.ipynb #03a3a89a
 RESULT_COLUMNS = ['run_id', 'dataset', 'protocol', 'score', 'quota', 'within', 'density', 'seed', 'imbalance',
@@ -159,7 +147,7 @@ def export_results(out, # results folder or path (or a results DataFrame)
     if run_ids is not None: df = df[df.run_id.isin(set(run_ids))]
     df = df.drop(columns=[c for c in drop if c], errors='ignore').map(lambda v: _round(canonical(v), digits))
     df = df.sort_values(['dataset', 'protocol', 'imbalance', 'density', 'seed'], na_position='first')
-    return _atomic(dest, lambda f: f.write(_table_bytes(df, Path(dest).suffix)))
+    return atomic_write(dest, lambda f: f.write(_table_bytes(df, Path(dest).suffix)))
 
 # %% ../nbs/11_store.ipynb #e4ac2bf4
 @contextmanager
