@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, unquote
 from urllib.request import urlopen
 from urllib.error import HTTPError
 import pytest
+from nbdev.config import nbpath2html
 
 root = Path(__file__).resolve().parents[1]
 nbs, site = root/'nbs', root/'_docs'
@@ -19,7 +20,7 @@ CHROMIUM = os.environ.get('DROP_NB_CHROMIUM', '/usr/bin/chromium')
 ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking',
         '--disable-component-update', '--disable-sync', '--no-first-run']
 
-def _page_stem(nb:Path): return re.sub(r'^\d+_', '', nb.stem)
+def _page_stem(nb:Path): return nbpath2html(nb).stem   # nbdev's page name: '04a_archives' -> 'archives'
 
 def _inputs():
     "Everything the site is built from: a build older than any of these is stale"

@@ -17,6 +17,7 @@ after rendering the others), and `#| slow`/`#| cuda` cells and cells mixing impo
 for `show_doc` (their saved outputs stay). Status: `_docs/.build.json`. Serve with `python tools/docs.py serve`."""
 import argparse, copy, functools, json, os, posixpath, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
+from nbdev.config import nbpath2html
 
 root = Path(__file__).resolve().parents[1]
 tools = root/'tools'
@@ -100,7 +101,7 @@ def front_matter(nb):
 def page_name(rel, fm):
     "Staged file name: the stem of Quarto's output file, so URLs match nbdev's Quarto site (`01_quotas` -> `quotas.html`)"
     of = fm.get('output-file')
-    stem = Path(of).stem if of else re.sub(r'^\d+_', '', Path(rel).stem)
+    stem = Path(of).stem if of else nbpath2html(Path(rel).name).stem   # nbdev's rule: '04a_archives' -> 'archives'
     return str(Path(rel).parent/stem) if str(Path(rel).parent) != '.' else stem
 
 _TAGS = {('echo', 'false'): 'remove-input', ('output', 'false'): 'remove-output', ('include', 'false'): 'remove-cell',
