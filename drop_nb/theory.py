@@ -25,6 +25,7 @@ def _pair(v, name:str, positive:bool=False)->np.ndarray:
                          "pass standard deviations, not log-scales or signed values")
     return a
 
+# %% ../nbs/00_theory.ipynb #95045c87
 def _check_phi(phi)->np.ndarray:
     "Validate class priors: a pair in (0, 1) that sums to 1."
     p = _pair(phi, 'phi')
@@ -33,6 +34,7 @@ def _check_phi(phi)->np.ndarray:
                          "normalise class sizes with phi = N / N.sum()")
     return p
 
+# %% ../nbs/00_theory.ipynb #20e5ad99
 def _check_ordered(mu:np.ndarray):
     "The rule 1[x > t] needs class 1 on the right."
     if not mu[0] < mu[1]:
@@ -49,6 +51,7 @@ def class_risks(t, # threshold(s); the rule predicts class 1 when x > t (±inf a
     t = np.asarray(t, dtype=float)
     return ndtr((mu[0] - t) / sigma[0])[()], ndtr((t - mu[1]) / sigma[1])[()]
 
+# %% ../nbs/00_theory.ipynb #040b6c07
 def average_risk(t, # threshold(s)
                  mu, # class means (mu0, mu1)
                  sigma, # class standard deviations (sigma0, sigma1), both > 0
@@ -71,6 +74,7 @@ def _t_star_parts(mu, sigma, phi):
     D = (m0 - m1)**2 - 2 * (s0**2 - s1**2) * L
     return mu, sigma, phi, a, b, c, D
 
+# %% ../nbs/00_theory.ipynb #04900045
 def average_optimal_threshold(mu, # class means (mu0, mu1) with mu0 < mu1
                               sigma, # class standard deviations (sigma0, sigma1), both > 0; equal is fine
                               phi, # class priors (phi0, phi1) in (0, 1), summing to 1
@@ -106,6 +110,7 @@ def _check_density(density)->float:
                          "e.g. 0.5 keeps half")
     return d
 
+# %% ../nbs/00_theory.ipynb #ef5b1b91
 def _check_sizes(class_sizes)->np.ndarray:
     "Validate class counts: two positive numbers."
     n = np.asarray(class_sizes, dtype=float)
@@ -144,6 +149,7 @@ def _check_xy(x, y):
         raise ValueError("`y` must hold binary labels 0 or 1; map your classes to 0 (left) and 1 (right)")
     return x, y.astype(int)
 
+# %% ../nbs/00_theory.ipynb #4428ce13
 def empirical_risk(t, # threshold(s); predicts 1 when x > t
                    x, # 1-D sample
                    y, # binary labels (0/1), same length as x
