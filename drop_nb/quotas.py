@@ -108,6 +108,7 @@ def proportional_quotas(class_sizes, # samples per class
 # %% ../nbs/01_quotas.ipynb #d4f509e1
 def _densities(counts, N): return np.divide(counts, N, out=np.zeros_like(counts), where=N > 0).clip(0, 1)
 
+# %% ../nbs/01_quotas.ipynb #5b7f8c9d
 def _check_nonempty(N, name='class_sizes'):
     if N.sum() == 0:
         raise ValueError(f"{name} sums to 0: an empty dataset has nothing to prune; "
