@@ -38,6 +38,7 @@ def _preds_targets(preds, targets, n_classes=None):
                          "pass one prediction per target")
     return p.astype(np.int64), t, K
 
+# %% ../nbs/03_metrics.ipynb #90094b6d
 def class_recalls(preds, # predicted class ids (N,) or per-class scores (N, K)
                   targets, # true class ids (N,), in 0..K-1
                   n_classes:int|None=None, # number of classes K; default: from targets (and preds' width)
@@ -56,6 +57,7 @@ def _valid(acc):
                          "(not all NaN)")
     return a
 
+# %% ../nbs/03_metrics.ipynb #52e09d8c
 def worst_class(acc, # per-class accuracies (NaN = class absent, ignored)
                )->float:
     "The worst-class accuracy: min_k acc_k."
@@ -143,6 +145,7 @@ def _rank(a):
     _, inv = np.unique(a, return_inverse=True)
     return (np.bincount(inv, r) / np.bincount(inv))[inv]
 
+# %% ../nbs/03_metrics.ipynb #3549e601
 def density_accuracy_corr(densities, # per-class density after pruning
                           class_acc, # per-class accuracy of the model trained on the full dataset
                           method:str='pearson', # 'pearson' or 'spearman'
