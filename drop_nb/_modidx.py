@@ -7,7 +7,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'drop_nb.archives.FileSource.read': ('archives.html#filesource.read', 'drop_nb/archives.py'),
                                   'drop_nb.archives.atomic_write': ('archives.html#atomic_write', 'drop_nb/archives.py'),
                                   'drop_nb.archives.cache_dir': ('archives.html#cache_dir', 'drop_nb/archives.py'),
-                                  'drop_nb.archives.cached_arrays': ('archives.html#cached_arrays', 'drop_nb/archives.py'),
+                                  'drop_nb.archives.cached_decode': ('archives.html#cached_decode', 'drop_nb/archives.py'),
                                   'drop_nb.archives.decode_image': ('archives.html#decode_image', 'drop_nb/archives.py'),
                                   'drop_nb.archives.fingerprint': ('archives.html#fingerprint', 'drop_nb/archives.py'),
                                   'drop_nb.archives.load_arrays': ('archives.html#load_arrays', 'drop_nb/archives.py'),

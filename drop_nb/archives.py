@@ -10,7 +10,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['CIFAR_LAYOUT', 'TINYIMAGENET_LAYOUT', 'cache_dir', 'atomic_write', 'save_arrays', 'load_arrays', 'decode_image',
-           'FileSource', 'fingerprint', 'cached_arrays', 'read_class_folders', 'read_tinyimagenet']
+           'FileSource', 'fingerprint', 'cached_decode', 'read_class_folders', 'read_tinyimagenet']
 
 # %% ../nbs/04a_archives.ipynb #50b353e3
 def cache_dir()->Path:
@@ -92,15 +92,15 @@ def fingerprint(p:Path)->str:
     return hashlib.sha1(f'{p.resolve()}|{st.st_size}|{st.st_mtime_ns}'.encode()).hexdigest()[:12]
 
 # %% ../nbs/04a_archives.ipynb #fcd11e81
-def cached_arrays(key:str, # cache name prefix
-            src_path:Path, # the source the arrays are decoded from (fingerprinted)
-            build, # () -> dict of arrays, called on a cache miss
-           )->dict:
+def cached_decode(key:str, # cache name prefix
+                  src_path:Path, # the source the arrays are decoded from (fingerprinted)
+                  build, # () -> dict of arrays, called on a cache miss
+                 )->dict:
     "Load arrays for `key` from the cache, else `build()` them (returning dict) and cache them."
     fn = cache_dir()/f'{key}_{fingerprint(src_path)}.npz'
     if fn.exists():
         try: return load_arrays(fn)
-        except Exception: fn.unlink(missing_ok=True)
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile): fn.unlink(missing_ok=True)   # unreadable: rebuild
     a = build(); save_arrays(fn, **a)
     return a
 

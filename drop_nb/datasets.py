@@ -8,7 +8,7 @@ import os, zipfile
 from pathlib import Path
 import numpy as np
 from .quotas import quota_counts
-from .archives import cache_dir, save_arrays, load_arrays, cached_arrays
+from .archives import cache_dir, save_arrays, load_arrays, cached_decode
 from .archives import FileSource, read_class_folders, read_tinyimagenet
 
 # %% auto #0
@@ -284,7 +284,7 @@ def _load_fastai_cifar(name:str, # 'cifar10' or 'cifar100': folder/archive name 
         try: a, classes = read_class_folders(src, limit=limit)
         finally: src.close()
         a['classes'] = np.array(classes); return a
-    a = cached_arrays(f'{name}{"" if limit is None else f"_lim{limit}"}', p, build)
+    a = cached_decode(f'{name}{"" if limit is None else f"_lim{limit}"}', p, build)
     return from_arrays(name, a['x_train'], a['y_train'], a['x_test'], a['y_test'], seed=seed,
                        imbalance=imbalance, classes=[str(c) for c in a['classes']], **kwargs)
 
@@ -320,7 +320,7 @@ def load_tinyimagenet(path:str|Path|None=None, # folder or .tgz in the official 
         src = FileSource(p)
         try: return read_tinyimagenet(src, size=size, limit=limit)
         finally: src.close()
-    a = cached_arrays(f'tinyimagenet_s{size}' + ('' if limit is None else f'_lim{limit}'), p, build)
+    a = cached_decode(f'tinyimagenet_s{size}' + ('' if limit is None else f'_lim{limit}'), p, build)
     xtr, ytr, xte, yte, classes = a['x_train'], a['y_train'], a['x_test'], a['y_test'], list(a['classes'])
     name = 'tinyimagenet'
     if n_classes == 100:
