@@ -93,6 +93,7 @@ class TensorDL(DataLoader):
 # %% ../nbs/05_loaders.ipynb #0148e90c
 def _stats(ds): return (ds.mean, ds.std) if ds.kind == 'image' else (None, None)
 
+# %% ../nbs/05_loaders.ipynb #74f6ab1c
 def eval_dl(ds:DataBundle, # the dataset bundle
             split:str='train', # 'train', 'valid' or 'test'
             idx=None, # indices into that split (default: all)
