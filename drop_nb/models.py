@@ -46,9 +46,11 @@ class _Unsqueeze(nn.Module):
     "(B, L) -> (B, 1, L); (B, C, L) unchanged."
     def forward(self, x): return x.unsqueeze(1) if x.ndim == 2 else x
 
+# %% ../nbs/06_models.ipynb #f8a22cc4
 def _conv1d_bn(ci, co, stride):
     return [nn.Conv1d(ci, co, 3, stride=stride, padding=1, bias=False), nn.BatchNorm1d(co), nn.ReLU(inplace=True)]
 
+# %% ../nbs/06_models.ipynb #787275ce
 def cnn1d(length:int, # signal length (40 for MNIST-1D)
           n_classes:int, # number of classes
           channels:int=32, # width of the first conv layer (doubles twice)
@@ -74,6 +76,7 @@ class BasicBlock(nn.Module):
     def forward(self, x):
         return F.relu(self.b2(self.c2(F.relu(self.b1(self.c1(x))))) + self.sc(x))
 
+# %% ../nbs/06_models.ipynb #d63aa591
 def resnet18(n_classes:int, # number of classes
              in_channels:int=3, # input channels
              width:int=64, # channels of the first stage (64 = the standard ResNet-18)
@@ -112,10 +115,12 @@ def vgg(depth:int, # 16 or 19
 def _cbr(ci, co):
     return nn.Sequential(nn.Conv2d(ci, co, 3, padding=1, bias=False), nn.BatchNorm2d(co), nn.ReLU(inplace=True))
 
+# %% ../nbs/06_models.ipynb #014a658b
 class _Res(nn.Module):
     def __init__(self, c): super().__init__(); self.a, self.b = _cbr(c, c), _cbr(c, c)
     def forward(self, x): return x + self.b(self.a(x))
 
+# %% ../nbs/06_models.ipynb #076b5720
 class ResNet9(EmbedNet):
     "ResNet-9 (DAWNBench family); the head is initialised `scale` times smaller."
     def __init__(self, n_classes:int, # number of classes
@@ -130,6 +135,7 @@ class ResNet9(EmbedNet):
         super().__init__(body, 8*w, n_classes)
         with torch.no_grad(): self.head.weight.mul_(scale); self.head.bias.mul_(scale)
 
+# %% ../nbs/06_models.ipynb #df68b182
 def resnet9(n_classes:int, # number of classes
             in_channels:int=3, # input channels
             width:int=64, # 64 = the standard net; 16 or 8 for CPU
