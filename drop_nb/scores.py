@@ -89,11 +89,15 @@ def check_scores(scores, # one score per sample (array or tensor)
 
 # %% ../nbs/07_scores.ipynb #c51dcfb0
 def _world(): return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+# %% ../nbs/07_scores.ipynb #2e01812a
 def _rank(): return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
 
+# %% ../nbs/07_scores.ipynb #18414d8a
 def _backend_device():
     return torch.device('cuda', torch.cuda.current_device()) if dist.get_backend() == 'nccl' else torch.device('cpu')
 
+# %% ../nbs/07_scores.ipynb #182430da
 def _all_max(v:int)->int:
     t = torch.tensor([v], device=_backend_device()); dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return int(t.item())
@@ -120,6 +124,7 @@ def _broadcast_on_backend_device(self, t, rank):
     dist.broadcast(t, rank)
     return t.cpu().tolist()
 
+# %% ../nbs/07_scores.ipynb #9cc3bc86
 def _wrap_dl_any_device(self, dl):
     from fastai.distributed import DistributedDL
     if isinstance(dl, DistributedDL): return dl
@@ -129,6 +134,7 @@ def _wrap_dl_any_device(self, dl):
     ddl._n_inp = getattr(dl, 'n_inp', 1)   # else DistributedDL infers n_inp from a batch: (x, y, idx) -> 2
     return ddl
 
+# %% ../nbs/07_scores.ipynb #e7e21e48
 def _create_batches_from_list(self, samps):
     "Hand the wrapped loader a list of indices (fastai passes a generator, which loaders that slice it cannot use)."
     return self.dl.create_batches(list(samps))
@@ -152,6 +158,7 @@ def _xyi(b):
     if not isinstance(b, (tuple, list)) or len(b) < 3: raise ValueError(_NO_IDX)
     return b[0], b[1], torch.as_tensor(b[2]).long()
 
+# %% ../nbs/07_scores.ipynb #728e7061
 def _loader_size(dl, n):
     "`n`, else the largest dataset index the loader holds + 1 (drop_nb loaders), else its dataset length."
     if n is not None: return int(n)
@@ -159,6 +166,7 @@ def _loader_size(dl, n):
     if ix is not None and len(ix): return int(torch.as_tensor(ix).max()) + 1
     return len(dl.dataset)
 
+# %% ../nbs/07_scores.ipynb #928546d5
 def _plain(dl):
     "The same loader, un-shuffled and keeping every sample (fastai loaders); other loaders as they are."
     return dl.new(shuffle=False, drop_last=False) if hasattr(dl, 'new') else dl
