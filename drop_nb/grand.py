@@ -28,6 +28,7 @@ def _device(model):
     p = next(iter(model.parameters()), None)
     return (p.device, p.dtype) if p is not None else (torch.device('cpu'), torch.float32)
 
+# %% ../nbs/08_grand.ipynb #e81c6e79
 def _as_xy(model, x, y):
     "Inputs on the model's device (floats in its dtype) and labels as int64 class indices, checked."
     dev, dt = _device(model)
@@ -95,6 +96,7 @@ def grand_loop(model:nn.Module, # classifier returning logits
 # %% ../nbs/08_grand.ipynb #0bd42c3c
 def _sq(t, dims=1): return torch.linalg.vector_norm(t, dim=dims).double().square()   # squared norms per sample
 
+# %% ../nbs/08_grand.ipynb #6fda414b
 @contextmanager
 def _params_kept(model):
     "Every module's parameters put back on exit (`functional_call` misrestores a module registered under two names)."
@@ -146,6 +148,7 @@ def _mat_sq(U, g):
     "Per-sample ||sum_p g_p U_p^T||^2, forming the matrix."
     return _sq(g @ U.transpose(-1, -2), (1, 2))
 
+# %% ../nbs/08_grand.ipynb #e2e3622a
 def _gram_sq(Ga, g, G=1):
     "Per-sample ||sum_p g_p a_p^T||^2 (summed over groups) as sum_pq (a_p.a_q)(g_p.g_q), from Ga = (a_p.a_q)."
     B, C, P = g.shape
@@ -158,6 +161,7 @@ def _bias_sq(m, g):
     if m.bias is None or not m.bias.requires_grad: return 0.
     return _sq(g.flatten(2).sum(2) if g.ndim > 2 else g)
 
+# %% ../nbs/08_grand.ipynb #1780c45c
 def _linear_rule(m, a, g):
     "Per-sample squared gradient norm of an `nn.Linear`; inputs with positions (B, ..., d) take the cheaper form."
     if a.ndim == 2: return (_sq(a) * _sq(g) if m.weight.requires_grad else 0.) + _bias_sq(m, g)
@@ -176,6 +180,7 @@ def _conv_input(m, a):
     if any(pad): a = F.pad(a, pad, mode='constant' if m.padding_mode == 'zeros' else m.padding_mode)
     return a, [0] * (a.ndim - 2)
 
+# %% ../nbs/08_grand.ipynb #bba0224a
 def _conv_grads(m, a, g, pad):
     "Each sample's weight gradient of conv `m`, flattened to (B, -1): the weight-gradient kernel, batch in the groups."
     B, w = len(a), g.new_empty(1).expand(len(a) * m.out_channels, *m.weight.shape[1:])
@@ -232,8 +237,10 @@ def _bn_rule(m, a, g):
 _RULES = {nn.Linear: _linear_rule, nn.Conv1d: _conv_rule, nn.Conv2d: _conv_rule,
           nn.BatchNorm1d: _bn_rule, nn.BatchNorm2d: _bn_rule}
 
+# %% ../nbs/08_grand.ipynb #147d0a76
 def _batch_stats(m): return isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is None
 
+# %% ../nbs/08_grand.ipynb #2651d78c
 def _rule(m):
     "The per-sample rule for module `m`, or None."
     return None if _batch_stats(m) else _RULES.get(type(m))
@@ -246,6 +253,7 @@ def _plan(model):
     return [m for m in model.modules() if _rule(m) and any(p.requires_grad for p in own(m))
             and all(owners[id(p)] == 1 for p in own(m))]
 
+# %% ../nbs/08_grand.ipynb #24d6df76
 def _names_outside(model, mods):
     "Names of the trainable parameters of `model` that no module of `mods` holds."
     held = {id(p) for m in mods for p in m.parameters(recurse=False)}
