@@ -29,6 +29,7 @@ GRAMMAR = ("'Full', 'CDB-W', 'GroupDRO', a score alone (" + ', '.join(SCORES) + 
 # %% ../nbs/10_protocol.ipynb #0950ada0
 def _bad(name): return ValueError(f"protocol {name!r} is not known; use {GRAMMAR}")
 
+# %% ../nbs/10_protocol.ipynb #a69a979e
 @dataclass(frozen=True)
 class Protocol:
     "How a run chooses its kept subset and trains its final model; `Protocol.parse(name)` and `str(p)` round-trip."
@@ -114,6 +115,8 @@ def _check_recipe(self):
     for k in ('epochs', 'bs', 'n_inits'):
         if int(getattr(self, k)) < 1: raise ValueError(f"{k}={getattr(self, k)!r}: must be a positive integer")
     if not 0 < self.query_frac <= 1: raise ValueError(f"query_frac={self.query_frac!r}: must be in (0, 1]")
+
+# %% ../nbs/10_protocol.ipynb #d38dc379
 Recipe.query_epochs = property(lambda self: max(1, int(round(self.query_frac * self.epochs))),
                                doc="Epochs of a short query model: round(query_frac x E), at least 1.")
 
@@ -166,6 +169,7 @@ def _ref(b:Block)->Block:
     "Block `b`'s Random+DRoP with the reference code's recalls."
     return replace(b, recipe=replace(b.recipe, recall_source='reference'), protocols=('Random+DRoP',))
 
+# %% ../nbs/10_protocol.ipynb #0a93f4fb
 _CPU_BLOCKS = (Block('cifar10', CIFAR10_CPU, CIFAR10_PROTOCOLS),
                Block('mnist1d', MNIST1D_CPU, MNIST1D_PROTOCOLS, DENSITIES),
                Block('mnist1d', MNIST1D_CPU, IMBALANCE_PROTOCOLS, (0.2, 0.5), imbalances=(2.0, 5.0, 20.0)),
@@ -179,6 +183,7 @@ def _tiny(b:Block, n_train:int, **kw)->Block:
     r = replace(b.recipe, epochs=1, n_inits=1, n_train=n_train, **kw)
     return replace(b, recipe=r, densities=(0.5,), seeds=(0,), imbalances=b.imbalances[:1])
 
+# %% ../nbs/10_protocol.ipynb #3ca23329
 SMOKE = Preset('smoke', (
     _tiny(Block('mnist1d', MNIST1D_CPU, ('Random', 'EL2N', 'Random+DRoP', 'EL2N+DRoP', 'Full')), 400, bs=64),
     _tiny(Block('cifar10', CIFAR10_CPU, ('Random', 'Random+DRoP')), 500, bs=64),
@@ -225,10 +230,14 @@ class RunConfig:
 
 # %% ../nbs/10_protocol.ipynb #02f767d7
 RunConfig.prot = property(lambda self: Protocol.parse(self.protocol), doc="The parsed `Protocol`.")
+
+# %% ../nbs/10_protocol.ipynb #bc2a5c76
 def _content(self)->dict:
     "The fields that define the run (all but `preset`), as plain dicts: what `store.config_id` hashes."
     d = asdict(self); d.pop('preset'); return d
 RunConfig.content = _content
+
+# %% ../nbs/10_protocol.ipynb #b298fefe
 DATA_FIELDS = ('dataset', 'seed', 'imbalance', 'data_path', 'data_sha1') # fields the dataset bundle depends on
 def data_key(cfg:RunConfig)->tuple:
     "What a run's dataset bundle depends on (with the recipe's training and test sizes), as a hashable tuple."
