@@ -42,6 +42,7 @@ def save_json(path, # destination file
     data = json.dumps(canonical(obj), indent=1, sort_keys=True).encode()
     return atomic_write(path, lambda f: f.write(data))
 
+# %% ../nbs/11_store.ipynb #1f349bf6
 def save_npy(path, # destination `.npy` file
              arr, # array to save
             )->Path:
@@ -67,6 +68,7 @@ def is_done(out, # results folder
     "Whether the run of `cfg` has a result file under `out`."
     return run_path(out, config_id(cfg)).exists()
 
+# %% ../nbs/11_store.ipynb #b18b9dd2
 def save_run(out, # results folder
              row:dict, # one results-table row; must contain `run_id`
             )->Path:
@@ -83,6 +85,7 @@ def arm(protocol:str, # protocol name
     "A run's arm: its protocol, tagged `REF_TAG` when DRoP's recalls came from the reference code's query models."
     return protocol + (REF_TAG if recall_source == 'reference' else '')
 
+# %% ../nbs/11_store.ipynb #f5a92c71
 def with_arms(df:pd.DataFrame)->pd.DataFrame:
     "`df` with an `arm` column (computed from `protocol` and `recall_source` where it is missing)."
     if 'arm' in df and df['arm'].notna().all(): return df
@@ -125,6 +128,7 @@ def _round(v, digits):
     if isinstance(v, float): return float(f'{v:.{digits}g}')
     return [_round(o, digits) for o in v] if isinstance(v, list) else v
 
+# %% ../nbs/11_store.ipynb #83597c04
 def _table_bytes(df:pd.DataFrame, suffix:str)->bytes:
     "The table as `.csv` (lists as JSON text) or `.jsonl` bytes."
     if suffix != '.csv':
