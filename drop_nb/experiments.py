@@ -73,6 +73,7 @@ def _query_kinds(cfg:RunConfig)->tuple:
     if p.needs_recalls and r.recall_source == 'reference' and not (p.short_score or p.full_score): k.append('random')
     return tuple(k)
 
+# %% ../nbs/12_experiments.ipynb #97eb7a65
 def _cost(cfg:RunConfig)->float:
     "Training images of the final model of `cfg`, per training sample: density x E'."
     E = cfg.recipe.epochs
@@ -104,6 +105,7 @@ def _bundle(key:tuple)->DataBundle:
     ds = load_dataset(path if dataset == 'file' else dataset, seed=seed, imbalance=None if imb == 1 else imb, **kw)
     return subsample_train(ds, n_train, seed=seed) if n_train else ds
 
+# %% ../nbs/12_experiments.ipynb #396b2282
 def get_data(cfg:RunConfig, # run config
             )->DataBundle:
     "The dataset bundle of a run; checks that a run with groups has group labels."
@@ -119,6 +121,7 @@ def query_seed(seed:int, # the run's seed
     "Seed of query model `i` of a run: distinct across runs and initialisations."
     return 1000 * int(seed) + int(i)
 
+# %% ../nbs/12_experiments.ipynb #9895b03e
 class _NoValidate(Callback):
     "Skip fastai's per-epoch validation pass (the test half is evaluated separately by `predict`)."
     def before_validate(self): raise CancelValidException()
@@ -184,6 +187,7 @@ def query_config(cfg:RunConfig, # run config
 # %% ../nbs/12_experiments.ipynb #1608a41c
 def _recall_cb(ds:DataBundle)->ClassRecallCB: return ClassRecallCB(ds.n_classes, n=len(ds.y_valid))
 
+# %% ../nbs/12_experiments.ipynb #5e7c924f
 def _best_recalls(cb:ClassRecallCB, ds:DataBundle)->dict:
     "Class (and group) recalls at the callback's best epoch: the best overall validation accuracy, earliest on ties."
     out = dict(recalls=cb.best_recalls)
@@ -191,6 +195,7 @@ def _best_recalls(cb:ClassRecallCB, ds:DataBundle)->dict:
         out['group_recalls'] = hit_rates(cb.correct_hist[cb.best_epoch] > 0, ds.g_valid, ds.n_groups)
     return out
 
+# %% ../nbs/12_experiments.ipynb #56ad2869
 def _stack(per_init:list)->dict:
     "Mean over initialisations (`recalls`) and the stack of them (`all_recalls`), for classes and groups."
     out = {k: np.mean([d[k] for d in per_init], 0) for k in per_init[0]}
@@ -258,6 +263,7 @@ def ccs_beta(d:float)->float:
     "CCS's hard cutoff at density `d`: none at d >= 0.5, then growing with the prune rate to 0.4 at d = 0.1."
     return 0.0 if d >= 0.5 else round(min(0.4, 0.5 - d), 2)
 
+# %% ../nbs/12_experiments.ipynb #c6422d55
 def _finite(s:np.ndarray)->np.ndarray:
     "Scores with NaN (never scored) as the easiest and +inf (never learned) as the hardest."
     s = np.asarray(s, float); f = s[np.isfinite(s)]
