@@ -298,6 +298,7 @@ def _skip(msg:str):
     def draw(path): raise MissingRunsError(msg)
     return draw
 
+# %% ../nbs/13_figures.ipynb #3fd09329
 def _slug(s)->str: return re.sub(r'[^A-Za-z0-9]+', '_', str(s)).strip('_')
 
 # %% ../nbs/13_figures.ipynb #8d12e954
