@@ -34,6 +34,7 @@ def _regimes(df:pd.DataFrame, cfgs:list)->list:
             seen.add(k); out.append(ex.regime(c, r, cfgs))
     return out
 
+# %% ../nbs/15_cli.ipynb #7e5e25bd
 def _summary(df:pd.DataFrame, out:Path, cfgs:list, figures:bool=True):
     "Print the regime lines and summary tables of `df`, write its figures under `out/figures`, say where they are."
     for (dset, imb), g in df.groupby(['dataset', 'imbalance']):
@@ -191,9 +192,11 @@ USAGE = """usage: drop-nb {demo,run,prune,figures} [options]   (drop-nb COMMAND 
   prune    DRoP pruning from your own labels + validation recalls (+ scores) -> keep.npy
   figures  every figure from a results folder or table"""
 
+# %% ../nbs/15_cli.ipynb #1bc1a506
 class _UsageError(Exception): pass
 def _raise(msg): raise _UsageError(msg)
 
+# %% ../nbs/15_cli.ipynb #4cb51e66
 def _err(cmd, msg):
     "Print one error line for `drop-nb cmd` on stderr; return exit code 2."
     print(f"drop-nb{' ' + cmd if cmd else ''}: error: {msg}", file=sys.stderr)
