@@ -20,6 +20,7 @@ __all__ = ['REQUIRED_COLS', 'METRIC_LABELS', 'FAMILY_ORDER', 'VARIANT_ORDER', 'M
 class MissingRunsError(ValueError):
     "The results table lacks the runs a figure or table needs."
 
+# %% ../nbs/12a_tables.ipynb #c6bae34f
 REQUIRED_COLS = ('dataset', 'protocol', 'density', 'seed') # the columns every table and figure needs
 METRIC_LABELS = {'avg_acc': 'average accuracy', 'worst_acc': 'worst-class accuracy', 'gap': 'max-min class gap',
                  'std': 'std of class accuracies', 'worst_group_acc': 'worst-group accuracy',
