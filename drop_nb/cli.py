@@ -30,7 +30,7 @@ def _regimes(df:pd.DataFrame, cfgs:list)->list:
     for c in cfgs:
         k = (data_key(c), c.protocol, c.recipe)
         r = rows.get(config_id(c))
-        if r is not None and r.get('recalls') is not None and k not in seen:
+        if r is not None and r.get('recalls_used') and k not in seen:      # its own quotas used them
             seen.add(k); out.append(ex.regime(c, r, cfgs))
     return out
 

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd
 from .archives import atomic_write
+from .protocol import Protocol
 
 # %% auto #0
 __all__ = ['RESULT_COLUMNS', 'REF_TAG', 'canonical', 'config_id', 'save_json', 'save_npy', 'run_path', 'is_done', 'save_run',
-           'arm', 'with_arms', 'load_results', 'export_results', 'cached_arrays', 'seed_means', 'paired_effects',
-           'claim_check']
+           'arm', 'with_arms', 'regime_recalls', 'load_results', 'export_results', 'cached_arrays', 'seed_means',
+           'paired_effects', 'claim_check']
 
 # %% ../nbs/11_store.ipynb #2bc412b7
 def canonical(obj):
@@ -92,6 +93,28 @@ def with_arms(df:pd.DataFrame)->pd.DataFrame:
     rs = df['recall_source'] if 'recall_source' in df else [None] * len(df)
     return df.assign(arm=[arm(p, r) for p, r in zip(df['protocol'], rs)])
 
+# %% ../nbs/11_store.ipynb #9f91d072
+def _seed_key(cfg)->str|None:
+    "What a run's recall model depends on: its config without protocol, density and the recipe's DRoP-only fields."
+    if not isinstance(cfg, dict) or not isinstance(cfg.get('recipe'), dict): return None
+    r = {k: v for k, v in cfg['recipe'].items() if k not in ('recall_source', 'ccs_beta')}
+    return json.dumps(canonical({k: v for k, v in cfg.items() if k not in ('protocol', 'density')} | dict(recipe=r)),
+                      sort_keys=True)
+
+# %% ../nbs/11_store.ipynb #a5b52189
+def regime_recalls(df:pd.DataFrame)->pd.DataFrame:
+    "`df` with `recalls_used`, and on pruned runs without DRoP quotas the recalls of their seed's recall model."
+    used = df.recalls_used.eq(True) if 'recalls_used' in df else df.recalls.notna()   # a table already filled
+    if df.empty or 'config' not in df: return df.assign(recalls_used=used.where(used, None))
+    key = df.config.map(_seed_key)
+    plain = df.protocol.map(lambda p: Protocol.parse(p).smoothing == 0)    # '-LS' rows hold smoothed recalls
+    src = used & plain & (df.recall_source.fillna('paper') == 'paper')
+    lut = dict(zip(key[src], zip(df.recalls[src], df.all_recalls[src])))
+    fill = ~used & (df.density < 1) & key.isin(lut.keys())
+    new = [lut[k] if f else (r, a) for k, f, r, a in zip(key, fill, df.recalls, df.all_recalls)]
+    return df.assign(recalls=[n[0] for n in new], all_recalls=[n[1] for n in new],
+                      recalls_used=[True if u else False if f else None for u, f in zip(used, fill)])
+
 # %% ../nbs/11_store.ipynb #b09ff2bb
 def _read_rows(p:Path)->list:
     "The run records in a results folder or table file."
@@ -114,14 +137,14 @@ def _read_rows(p:Path)->list:
 # %% ../nbs/11_store.ipynb #79b1cefa
 def load_results(path, # results folder (holding runs/) or a .jsonl/.csv/.json table from `export_results`
                 )->pd.DataFrame:
-    "All finished runs under `path` as a DataFrame, one row per run, `RESULT_COLUMNS` first, then `arm` (below)."
+    "All finished runs under `path` as a DataFrame, one row per run, `RESULT_COLUMNS` first, then `arm` and `recalls_used` (below)."
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"results {p} do not exist; pass the --out folder of a `drop-nb run` or a .jsonl")
     df = pd.DataFrame([r for r in _read_rows(p) if isinstance(r, dict)])
     for c in RESULT_COLUMNS:
         if c not in df.columns: df[c] = None
-    return with_arms(df[RESULT_COLUMNS + [c for c in df.columns if c not in RESULT_COLUMNS]])
+    return regime_recalls(with_arms(df[RESULT_COLUMNS + [c for c in df.columns if c not in RESULT_COLUMNS]]))
 
 # %% ../nbs/11_store.ipynb #da9532f7
 def _round(v, digits):
