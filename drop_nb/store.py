@@ -93,7 +93,7 @@ def with_arms(df:pd.DataFrame)->pd.DataFrame:
     rs = df['recall_source'] if 'recall_source' in df else [None] * len(df)
     return df.assign(arm=[arm(p, r) for p, r in zip(df['protocol'], rs)])
 
-# %% ../nbs/11_store.ipynb #9f91d072
+# %% ../nbs/11_store.ipynb #1838bc87
 def _seed_key(cfg)->str|None:
     "What a run's recall model depends on: its config without protocol, density and the recipe's DRoP-only fields."
     if not isinstance(cfg, dict) or not isinstance(cfg.get('recipe'), dict): return None
@@ -101,7 +101,7 @@ def _seed_key(cfg)->str|None:
     return json.dumps(canonical({k: v for k, v in cfg.items() if k not in ('protocol', 'density')} | dict(recipe=r)),
                       sort_keys=True)
 
-# %% ../nbs/11_store.ipynb #a5b52189
+# %% ../nbs/11_store.ipynb #590c8e15
 def regime_recalls(df:pd.DataFrame)->pd.DataFrame:
     "`df` with `recalls_used`, and on pruned runs without DRoP quotas the recalls of their seed's recall model."
     used = df.recalls_used.eq(True) if 'recalls_used' in df else df.recalls.notna()   # a table already filled
@@ -137,7 +137,7 @@ def _read_rows(p:Path)->list:
 # %% ../nbs/11_store.ipynb #79b1cefa
 def load_results(path, # results folder (holding runs/) or a .jsonl/.csv/.json table from `export_results`
                 )->pd.DataFrame:
-    "All finished runs under `path` as a DataFrame, one row per run, `RESULT_COLUMNS` first, then `arm` and `recalls_used` (below)."
+    "All finished runs under `path`, one row per run: `RESULT_COLUMNS`, then `arm` and `recalls_used` (below)."
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"results {p} do not exist; pass the --out folder of a `drop-nb run` or a .jsonl")
