@@ -86,7 +86,8 @@ class FileSource:
     def close(self): self.data = {}
 
 # %% ../nbs/04a_archives.ipynb #82c5e043
-def fingerprint(p:Path)->str:
+def fingerprint(p:Path, # a source file (an archive, an .npz)
+               )->str:
     "Short hash of a source path's identity (path, size, mtime) for cache names."
     st = p.stat()
     return hashlib.sha1(f'{p.resolve()}|{st.st_size}|{st.st_mtime_ns}'.encode()).hexdigest()[:12]

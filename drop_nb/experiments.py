@@ -259,7 +259,8 @@ def query_artefacts(cfg:RunConfig, # run config
     return res | (_pick_recalls(cfg, arts) if cfg.prot.needs_recalls else {})
 
 # %% ../nbs/12_experiments.ipynb #a9054f59
-def ccs_beta(d:float)->float:
+def ccs_beta(d:float, # dataset density
+            )->float:
     "CCS's hard cutoff at density `d`: none at d >= 0.5, then growing with the prune rate to 0.4 at d = 0.1."
     return 0.0 if d >= 0.5 else round(min(0.4, 0.5 - d), 2)
 

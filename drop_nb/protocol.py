@@ -239,7 +239,8 @@ RunConfig.content = _content
 
 # %% ../nbs/10_protocol.ipynb #b298fefe
 DATA_FIELDS = ('dataset', 'seed', 'imbalance', 'data_path', 'data_sha1') # fields the dataset bundle depends on
-def data_key(cfg:RunConfig)->tuple:
+def data_key(cfg:RunConfig, # run config
+            )->tuple:
     "What a run's dataset bundle depends on (with the recipe's training and test sizes), as a hashable tuple."
     return tuple(getattr(cfg, k) for k in DATA_FIELDS) + (cfg.recipe.n_train, cfg.recipe.n_test)
 
@@ -252,7 +253,8 @@ def run_config(dataset:str, # dataset name, or 'file' with `data_path`
                imbalance:float=1.0, # imbalance factor I (1 = as shipped)
                groups:bool=False, # quotas per group (Group DRO needs it)
                data_path:str|None=None, data_sha1:str|None=None, # the user's .npz and its SHA-1 (dataset 'file')
-               preset:str='')->RunConfig:
+               preset:str='', # the preset's name, kept for the record (not part of the run's hash)
+              )->RunConfig:
     "A checked `RunConfig`: protocol parsed, density in (0, 1) for pruning, groups where Group DRO runs."
     p = Protocol.parse(protocol)
     if not p.full and not 0 < float(density) < 1:

@@ -17,7 +17,8 @@ __all__ = ['RESULT_COLUMNS', 'REF_TAG', 'canonical', 'config_id', 'save_json', '
            'paired_effects', 'claim_check']
 
 # %% ../nbs/11_store.ipynb #2bc412b7
-def canonical(obj):
+def canonical(obj, # a dataclass, dict, list, tuple, set, path, numpy value or plain JSON value
+             ):
     "`obj` as plain JSON types: dataclasses as dicts, numpy as python numbers, tuples as lists, NaN as None."
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return canonical(obj.content() if hasattr(obj, 'content') else dataclasses.asdict(obj))
@@ -87,22 +88,24 @@ def arm(protocol:str, # protocol name
     return protocol + (REF_TAG if recall_source == 'reference' else '')
 
 # %% ../nbs/11_store.ipynb #f5a92c71
-def with_arms(df:pd.DataFrame)->pd.DataFrame:
+def with_arms(df:pd.DataFrame, # results table (with `protocol`, optionally `recall_source` and `arm`)
+             )->pd.DataFrame:
     "`df` with an `arm` column (computed from `protocol` and `recall_source` where it is missing)."
     if 'arm' in df and df['arm'].notna().all(): return df
     rs = df['recall_source'] if 'recall_source' in df else [None] * len(df)
     return df.assign(arm=[arm(p, r) for p, r in zip(df['protocol'], rs)])
 
 # %% ../nbs/11_store.ipynb #1838bc87
-def _seed_key(cfg)->str|None:
+def _seed_key(cfg, # a run's config as stored in its row (a dict)
+             )->str|None:
     "What a run's recall model depends on: its config without protocol, density and the recipe's DRoP-only fields."
     if not isinstance(cfg, dict) or not isinstance(cfg.get('recipe'), dict): return None
     r = {k: v for k, v in cfg['recipe'].items() if k not in ('recall_source', 'ccs_beta')}
-    return json.dumps(canonical({k: v for k, v in cfg.items() if k not in ('protocol', 'density')} | dict(recipe=r)),
-                      sort_keys=True)
+    return config_id({k: v for k, v in cfg.items() if k not in ('protocol', 'density')} | dict(recipe=r))
 
 # %% ../nbs/11_store.ipynb #590c8e15
-def regime_recalls(df:pd.DataFrame)->pd.DataFrame:
+def regime_recalls(df:pd.DataFrame, # results table (with `config` for the fill)
+                  )->pd.DataFrame:
     "`df` with `recalls_used`, and on pruned runs without DRoP quotas the recalls of their seed's recall model."
     used = df.recalls_used.eq(True) if 'recalls_used' in df else df.recalls.notna()   # a table already filled
     if df.empty or 'config' not in df: return df.assign(recalls_used=used.where(used, None))

@@ -44,7 +44,9 @@ def scale_milestones(milestones, # epochs of the LR drops in the E-epoch recipe
     return [int(m) * int(E_new) // int(E) for m in milestones]
 
 # %% ../nbs/09_train.ipynb #86269071
-def step_milestones(E:int, fracs=(0.5, 0.75))->list:
+def step_milestones(E:int, # total epochs
+                    fracs=(0.5, 0.75), # fractions of `E` where the learning rate drops
+                   )->list:
     "The paper's LR-drop epochs: `fracs` of `E` (0.5 and 0.75 -> 80 and 120 of 160)."
     return [int(f * E) for f in fracs]
 
@@ -114,7 +116,7 @@ class GroupDROLoss(nn.Module):
                  n_groups:int|None=None, # number of groups (default: max id + 1)
                  eta_q:float=0.01, # step size of the group-weight update
                  adj:float=0., # generalisation adjustment C (adds C / sqrt(n_g) to group losses in the q update)
-                 label_smoothing:float=0.,
+                 label_smoothing:float=0., # label smoothing of the per-sample cross-entropy
                 ):
         super().__init__()
         g = torch.as_tensor(np.asarray(groups), dtype=torch.long)
@@ -217,7 +219,11 @@ def cdbw_loss(n_classes:int, # number of classes
 
 # %% ../nbs/09_train.ipynb #797b166d
 def group_dro_loss(groups, # training group ids indexed by dataset index (e.g. `ds.g_train`)
-                   n_groups:int|None=None, eta_q:float=0.01, adj:float=0., label_smoothing:float=0.)->GroupDROLoss:
+                   n_groups:int|None=None, # number of groups (default: max id + 1)
+                   eta_q:float=0.01, # step size of the group-weight update
+                   adj:float=0., # generalisation adjustment C (adds C / sqrt(n_g) to group losses in the q update)
+                   label_smoothing:float=0., # label smoothing of the per-sample cross-entropy
+                  )->GroupDROLoss:
     "A Group DRO loss wired to `learn.idx` through `GroupDROCallback`."
     if groups is None:
         raise ValueError('groups is None: Group DRO needs group ids (a dataset with g_train, e.g. adult or an .npz '
