@@ -192,8 +192,9 @@ def load_mnist1d(seed:int=0, # seed of the validation/test halving
     if fn.exists(): a = load_arrays(fn)
     else:
         x, y, perm = _mnist1d_raw(np.full(10, 500), 42)    # the published 5,000 signals
+        x, y = x[perm], y[perm]                             # shuffled first, as the package normalises
         m, s = x.mean(), x.std()                            # the published normalisation
-        x, y = ((x[perm] - m) / s).astype(np.float32), y[perm]
+        x = ((x - m) / s).astype(np.float32)
         extra = n_test - 1000; per = np.full(10, extra // 10); per[:extra % 10] += 1
         xe, ye, _ = _mnist1d_raw(per, 43)                   # any seed but the published 42
         a = dict(x=x[:4000], y=y[:4000], x_test=np.concatenate([x[4000:], ((xe - m) / s).astype(np.float32)]),
