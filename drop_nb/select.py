@@ -8,7 +8,7 @@ __all__ = ['QUOTAS', 'check_labels', 'class_sizes', 'kept_densities', 'select_wi
 # %% ../nbs/02_select.ipynb #eaf5d08d
 import numpy as np
 from .quotas import (
-    to_numpy, check_density, strategyq_quotas, quota_counts, warn_starved, quota_densities, RECALL_RULES, SIZE_RULES)
+    to_numpy, check_density, n_kept, quota_counts, warn_starved, quota_densities, quota_rule, QUOTA_RULES)
 
 # %% ../nbs/02_select.ipynb #391bf3e8
 def check_labels(labels, # class label of every training sample
@@ -206,24 +206,16 @@ def select_global(n_samples:int, # size N of the dataset
     return np.flatnonzero(keep).astype(np.int64)
 
 # %% ../nbs/02_select.ipynb #24b06144
-QUOTAS = ('drop', 'drop_guarded', 'proportional', 'balanced', 'strategyq', 'authors', None) # quota rules of `prune`
+QUOTAS = (*QUOTA_RULES, None) # deprecated snapshot of the rule names `prune` takes: use `quotas.QUOTA_RULES`
 
 # %% ../nbs/02_select.ipynb #24b06145
 def _class_counts(y, K, d, recalls, quota, kept, smoothing=0., n_valid=None, min_kept=0, class_names=None):
     "Per-class kept counts under `quota`; warns (`StarvedClassWarning`) for the rules driven by recalls."
-    N, n = np.bincount(y, minlength=K), int(np.floor(d * len(y) + 0.5))
-    if quota == 'strategyq':
-        if smoothing: raise ValueError(f"smoothing applies to the quotas computed from recalls {tuple(RECALL_RULES)}, "
-                                       "not quota='strategyq'; pass smoothing=0")
-        if kept is None:
-            raise ValueError("quota='strategyq' needs kept (the indices another method kept) to copy its class ratios")
-        if n == 0: return np.zeros(K, np.int64)
-        q = strategyq_quotas(np.bincount(y[to_numpy(kept).astype(np.int64)], minlength=K), N, d)
-    elif quota in RECALL_RULES or quota in SIZE_RULES:
-        q = quota_densities(quota, recalls, N, d, smoothing=smoothing, n_valid=n_valid)
-    else: raise ValueError(f"quota must be one of {QUOTAS[:-1]}, got {quota!r}")
-    c = quota_counts(q, N, n)
-    if quota in RECALL_RULES and min_kept > 0:
+    N, n, rule = np.bincount(y, minlength=K), n_kept(d, len(y)), quota_rule(quota)
+    kc = None if kept is None else np.bincount(y[to_numpy(kept).astype(np.int64)], minlength=K)
+    if 'kept' in rule.needs and kept is not None and n == 0 and not smoothing: return np.zeros(K, np.int64)
+    c = quota_counts(quota_densities(quota, recalls, N, d, smoothing=smoothing, n_valid=n_valid, kept_counts=kc), N, n)
+    if 'recalls' in rule.needs and min_kept > 0:
         warn_starved(c, N, min_kept=min_kept, class_names=class_names, stacklevel=3)
     return c
 
@@ -231,7 +223,7 @@ def _class_counts(y, K, d, recalls, quota, kept, smoothing=0., n_valid=None, min
 def class_counts(labels, # class label of every training sample
                  density:float, # the fraction of the dataset to keep, in [0, 1]
                  recalls=None, # per-class validation recalls, for the rules 'drop', 'drop_guarded', 'authors'
-                 quota:str='drop', # a name in `QUOTAS` (not None)
+                 quota:str='drop', # a rule's name in `quotas.QUOTA_RULES`
                  kept=None, # for 'strategyq': indices kept by the other method
                  n_classes:int|None=None, # number of classes K; default: len(recalls), else max(labels) + 1
                  *,
@@ -251,7 +243,7 @@ def prune(labels, # class label of every training sample (ints in 0..K-1)
           recalls=None, # per-class validation recalls of a query model (DRoP's input)
           scores=None, # per-sample scores, higher = harder (EL2N, GraNd, Forgetting, ...)
           *,
-          quota:str|None='auto', # a name in `QUOTAS`; 'auto': 'drop' if recalls else None (global selection)
+          quota:str|None='auto', # a rule in `QUOTA_RULES`, None (global); 'auto': 'drop' if recalls else None
           within:str='auto', # 'random', 'top' or 'bottom'; 'auto': 'top' if scores (not for strategyq) else 'random'
           seed=0, # int seed or numpy Generator
           kept=None, # for quota='strategyq': indices another method kept (default: global top-n by scores)
@@ -262,21 +254,20 @@ def prune(labels, # class label of every training sample (ints in 0..K-1)
           class_names=None, # class names, for the warning
          )->np.ndarray: # sorted int64 indices of the kept samples
     "Indices of the samples to keep: class quotas (DRoP or another rule), then selection inside classes."
-    if quota not in QUOTAS + ('auto',): raise ValueError(f"quota must be one of {QUOTAS + ('auto',)}, got {quota!r}")
+    copies = quota not in ('auto', None) and 'kept' in quota_rule(quota).needs   # e.g. StrategyQ
     if within not in _WITHIN + ('auto',):
         raise ValueError(f"within must be one of {_WITHIN + ('auto',)}, got {within!r}")
     if n_classes is None and recalls is not None: n_classes = len(to_numpy(recalls))
     y, K = check_labels(labels, n_classes)
     d = check_density(density)
     if quota == 'auto': quota = 'drop' if recalls is not None else None
-    if within == 'auto': within = 'top' if scores is not None and quota != 'strategyq' else 'random'
+    if within == 'auto': within = 'top' if scores is not None and not copies else 'random'
     rng = _rng(seed)
-    if quota is None: return select_global(len(y), int(np.floor(d * len(y) + 0.5)), scores, within, rng)
-    if quota == 'strategyq' and kept is None:
-        if scores is None:
-            raise ValueError("quota='strategyq' needs scores (to take the global top-n as the other method's kept set) "
-                             "or kept")
-        kept = select_global(len(y), int(np.floor(d * len(y) + 0.5)), scores, 'top', rng)
+    if quota is None: return select_global(len(y), n_kept(d, len(y)), scores, within, rng)
+    if copies and kept is None:
+        if scores is None: raise ValueError(f"quota={quota!r} needs scores (to take the global top-n as the other "
+                                            "method's kept set) or kept")
+        kept = select_global(len(y), n_kept(d, len(y)), scores, 'top', rng)
     if within != 'random' and scores is None:
         raise ValueError(f"within={within!r} needs scores (one per sample); pass scores or use within='random'")
     s = None if scores is None else _check_scores(scores, len(y))

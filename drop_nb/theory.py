@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['class_risks', 'average_risk', 'average_optimal_threshold', 'worst_class_optimal_threshold', 'drop_class_densities',
            'proxy_class_densities', 'empirical_risk', 'erm_threshold', 'random_prune', 'ssp_prune',
-           'kept_class_densities', 'sample_toy', 'toy_pruning_experiment', 'risk_ratio_vs_optimal', 'demo']
+           'kept_class_densities', 'sample_toy', 'toy_pruning_experiment', 'risk_ratio_vs_optimal', 'toy_summary']
 
 # %% ../nbs/00_theory.ipynb #0fc479a0
 import warnings
 import numpy as np
 from scipy.special import ndtr, log_ndtr
-from .quotas import waterfill
+from .quotas import waterfill, check_density, check_sizes
 
 # %% ../nbs/00_theory.ipynb #1d133fe4
 def _pair(v, name:str, positive:bool=False)->np.ndarray:
@@ -102,20 +102,10 @@ def worst_class_optimal_threshold(mu, # class means (mu0, mu1)
     return float((mu[0] * sigma[1] + mu[1] * sigma[0]) / (sigma[0] + sigma[1]))
 
 # %% ../nbs/00_theory.ipynb #de2e2637
-def _check_density(density)->float:
-    "Validate a dataset density: a fraction in [0, 1]."
-    d = float(density)
-    if not 0 <= d <= 1:
-        raise ValueError(f"`density` must be the kept fraction of the dataset in [0, 1], got {density!r}; "
-                         "e.g. 0.5 keeps half")
-    return d
-
-# %% ../nbs/00_theory.ipynb #ef5b1b91
 def _check_sizes(class_sizes)->np.ndarray:
-    "Validate class counts: two positive numbers."
-    n = np.asarray(class_sizes, dtype=float)
-    if n.shape != (2,) or not np.all(np.isfinite(n)) or np.any(n <= 0):
-        raise ValueError(f"`class_sizes` must be two positive class counts (N0, N1), got {class_sizes!r}")
+    "Validate class counts: two whole numbers (`quotas.check_sizes`), both positive."
+    n = check_sizes(class_sizes, 2, other='the toy model')
+    if (n <= 0).any(): raise ValueError(f"class_sizes must be two positive class counts (N0, N1), got {class_sizes!r}")
     return n
 
 # %% ../nbs/00_theory.ipynb #b65754af
@@ -124,7 +114,7 @@ def drop_class_densities(density:float, # dataset density d in [0, 1]: fraction 
                          sigma, # class standard deviations (sigma0, sigma1), both > 0
                         )->np.ndarray:
     "Toy-optimal class densities (d0, d1): d0 N0 sigma1 = d1 N1 sigma0, saturated at 1."
-    d, n, s = _check_density(density), _check_sizes(class_sizes), _pair(sigma, 'sigma', positive=True)
+    d, n, s = check_density(density), _check_sizes(class_sizes), _pair(sigma, 'sigma', positive=True)
     return waterfill(s, n, d * n.sum()) / n                # counts d_k N_k proportional to sigma_k
 
 # %% ../nbs/00_theory.ipynb #31ef3dd4
@@ -134,7 +124,7 @@ def proxy_class_densities(density:float, # dataset density d in [0, 1]
                           sigma, # class standard deviations (sigma0, sigma1), both > 0
                          )->np.ndarray:
     "The paper's proxy (d0, d1): d0 R1(t*) = d1 R0(t*) at t* = t*(N0/N1), saturated at 1."
-    d, n = _check_density(density), _check_sizes(class_sizes)
+    d, n = check_density(density), _check_sizes(class_sizes)
     t = average_optimal_threshold(mu, sigma, n / n.sum())
     return waterfill(np.array(class_risks(t, mu, sigma), dtype=float) * n, n, d * n.sum()) / n
 
@@ -198,7 +188,7 @@ def ssp_prune(x, # 1-D sample
              )->np.ndarray:
     "Supervised SSP: sorted indices of the round(d n) samples farthest from their class mean."
     x, y = _check_xy(x, y)
-    d = _check_density(density)
+    d = check_density(density)
     means = np.array([x[y == k].mean() if np.any(y == k) else 0. for k in (0, 1)])
     score = np.abs(x - means[y])
     n_keep = int(np.rint(d * len(x)))
@@ -261,7 +251,7 @@ def risk_ratio_vs_optimal(mu, # class means (mu0, mu1) with mu0 < mu1
     return float(log_ndtr(-u1) - log_ndtr(-u0)), float(np.log(phi[0] * sigma[1] / (phi[1] * sigma[0])))
 
 # %% ../nbs/00_theory.ipynb #00115a51
-def demo():
+def toy_summary():
     "Print the toy model's optimal thresholds, class risks and the three pruning procedures' mean ERM thresholds."
     mu, sigma, phi = (-1., 1.), (0.5, 1.), (0.5, 0.5)
     ts, th = average_optimal_threshold(mu, sigma, phi), worst_class_optimal_threshold(mu, sigma)
@@ -274,4 +264,4 @@ def demo():
         print(f"{'mean ERM after ' + k:>26}: t = {v['t'].mean():+.3f}  R0 = {r0:.1%}  R1 = {r1:.1%}")
 
 # %% ../nbs/00_theory.ipynb #f5ace236
-if __name__ == "__main__": demo()
+if __name__ == "__main__": toy_summary()
