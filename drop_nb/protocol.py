@@ -7,80 +7,113 @@ from __future__ import annotations
 import re
 from itertools import product
 from dataclasses import dataclass, replace, asdict
+from fastcore.basics import patch
+from .scores import SCORES, score_named
+from .quotas import QUOTA_RULES, QuotaRule
 
 # %% auto #0
-__all__ = ['SCORES', 'LOSSES', 'FULL', 'DROP_VARIANTS', 'GRAMMAR', 'SCHEDULES', 'RECALL_SOURCES', 'MNIST1D_CPU', 'CIFAR10_CPU',
-           'ADULT_CPU', 'FILE_CPU', 'CIFAR10_GPU', 'TIN100_GPU', 'TIN_GPU', 'FILE_GPU', 'FAST_GPU', 'MNIST1D_PROTOCOLS',
-           'CIFAR10_PROTOCOLS', 'IMBALANCE_PROTOCOLS', 'ADULT_PROTOCOLS', 'DENSITIES', 'CPU', 'SMOKE', 'GPU',
-           'GPU_FAST', 'GPU_TINY', 'DEMO', 'PRESETS', 'DATA_FIELDS', 'Protocol', 'Recipe', 'Block', 'Preset',
-           'RunConfig', 'data_key', 'run_config', 'grid_configs']
+__all__ = ['LOSSES', 'FULL', 'GRAMMAR', 'SCHEDULES', 'RECALL_SOURCES', 'MNIST1D_CPU', 'CIFAR10_CPU', 'ADULT_CPU', 'FILE_CPU',
+           'CIFAR10_GPU', 'TIN100_GPU', 'TIN_GPU', 'FILE_GPU', 'FAST_GPU', 'MNIST1D_PROTOCOLS', 'CIFAR10_PROTOCOLS',
+           'IMBALANCE_PROTOCOLS', 'ADULT_PROTOCOLS', 'DENSITIES', 'CPU', 'SMOKE', 'GPU', 'GPU_FAST', 'GPU_TINY', 'DEMO',
+           'PRESETS', 'DATA_FIELDS', 'QUERY_FIELDS', 'grammar', 'Protocol', 'Recipe', 'Block', 'Preset', 'RunConfig',
+           'data_key', 'query_config', 'run_config', 'grid_configs']
 
 # %% ../nbs/10_protocol.ipynb #944fcc41
-SCORES = {'Random': 'random', 'EL2N': 'el2n', 'GraNd': 'grand', 'Forgetting': 'forgetting', 'DynUnc': 'dynunc',
-          'SSP': 'ssp', 'CCS': 'ccs'} # score names users type -> internal names
 LOSSES = {'CDB-W': 'cdbw', 'GroupDRO': 'groupdro'} # loss suffixes -> internal names
 FULL = {'Full': 'ce', 'CDB-W': 'cdbw', 'GroupDRO': 'groupdro'} # full-data protocols -> their loss
-DROP_VARIANTS = {'DRoP': ('drop', 0.), 'DRoP-LS': ('drop', 1.),
-                 'DRoP-G': ('drop_guarded', 0.)} # DRoP suffix -> (quota rule, smoothing)
-GRAMMAR = ("'Full', 'CDB-W', 'GroupDRO', a score alone (" + ', '.join(SCORES) + "), '<Score>+DRoP', "
-           "'<Score>+DRoP-LS', '<Score>+DRoP-G', 'Random+Balanced', 'Random+StrategyQ(<Score>)', "
-           "or any of these + '+CDB-W' / '+GroupDRO'")
+
+# %% ../nbs/10_protocol.ipynb #1c570537
+def _random_name()->str: return next(s.name for s in SCORES.values() if s.name and s.query is None)
+def _suffixes()->dict: return {suf: (r, sm) for r in QUOTA_RULES.values() for suf, sm in r.suffixes.items()}
+
+# %% ../nbs/10_protocol.ipynb #2ca7d0ac
+def grammar()->str:
+    "The protocol names `Protocol.parse` accepts, in words, read from the registries."
+    forms = [(f"'{_random_name()}+{s}(<Score>)'" if 'kept' in r.needs else f"'<Score>+{s}'" if r.scored
+              else f"'{_random_name()}+{s}'") + (' (ours)' if r.ours else '') for s, (r, _) in _suffixes().items()]
+    return (', '.join(map(repr, FULL)) + f", a score alone ({', '.join(s.name for s in SCORES.values() if s.name)}), "
+            + ', '.join(forms) + ", or any of these + " + ' / '.join(f"'+{l}'" for l in LOSSES))
+
+# %% ../nbs/10_protocol.ipynb #1e56c64c
+GRAMMAR = grammar() # deprecated snapshot: `grammar()` reads the registries as they are now
 
 # %% ../nbs/10_protocol.ipynb #0950ada0
-def _bad(name): return ValueError(f"protocol {name!r} is not known; use {GRAMMAR}")
+def _bad(name): return ValueError(f"protocol {name!r} is not known; use {grammar()}")
 
 # %% ../nbs/10_protocol.ipynb #a69a979e
 @dataclass(frozen=True)
 class Protocol:
     "How a run chooses its kept subset and trains its final model; `Protocol.parse(name)` and `str(p)` round-trip."
-    score:str|None='random' # per-sample score (values of `SCORES`); None on full data
-    quota:str|None=None # None (global selection), 'drop', 'drop_guarded', 'balanced' or 'strategyq'
+    score:str|None='random' # per-sample score (a key of `scores.SCORES`); None on full data
+    quota:str|None=None # None (global selection) or a rule of `quotas.QUOTA_RULES` ('drop', 'balanced', ...)
     within:str|None=None # inside a class under quotas: 'random' or 'top' (hardest first); None without quotas
     loss:str='ce' # final-model loss: 'ce', 'cdbw' or 'groupdro'
     full:bool=False # trains on the whole training set (density 1)
     smoothing:float=0. # Laplace pseudo-count added to DRoP's recalls (1 for '-LS')
 
 # %% ../nbs/10_protocol.ipynb #6e539270
-@classmethod
-def _parse(cls, name:str, # e.g. 'EL2N+DRoP', 'Random+StrategyQ(EL2N)', 'Random+DRoP+CDB-W', 'Full'
-          )->Protocol:
+@patch(cls_method=True)
+def parse(cls:Protocol, name:str, # e.g. 'EL2N+DRoP', 'Random+StrategyQ(EL2N)', 'Random+DRoP+CDB-W', 'Full'
+         )->Protocol:
     "The `Protocol` of a protocol name; a `ValueError` that lists the grammar otherwise."
     if not isinstance(name, str) or not name: raise _bad(name)
     if name in FULL: return cls(score=None, loss=FULL[name], full=True)
     parts, loss = name.split('+'), 'ce'
     if len(parts) > 1 and parts[-1] in LOSSES: loss = LOSSES[parts.pop()]
-    if parts[0] not in SCORES or len(parts) > 2: raise _bad(name)
-    score = SCORES[parts[0]]
-    if len(parts) == 1: return cls(score, loss=loss)
-    suf, m = parts[1], re.fullmatch(r'StrategyQ\((\w+)\)', parts[1])
-    if suf in DROP_VARIANTS and score != 'ccs':
-        q, sm = DROP_VARIANTS[suf]
-        return cls(score, q, 'random' if score == 'random' else 'top', loss, smoothing=sm)
-    if score == 'random' and suf == 'Balanced': return cls(score, 'balanced', 'random', loss)
-    if score == 'random' and m and m[1] in SCORES and m[1] not in ('Random', 'CCS'):
-        return cls(SCORES[m[1]], 'strategyq', 'random', loss)
-    raise _bad(name)
-Protocol.parse = _parse
+    s = score_named(parts[0])
+    if s is None or len(parts) > 2: raise _bad(name)
+    if len(parts) == 1: return cls(s.key, loss=loss)
+    m = re.fullmatch(r'([^()]+)(?:\((.+)\))?', parts[1])
+    rule, sm = _suffixes().get(m[1] if m else '', (None, 0.))
+    if rule is None or not s.quotas or (m[2] is None) == ('kept' in rule.needs) or (s.query and not rule.scored):
+        raise _bad(name)
+    if m[2] is None: return cls(s.key, rule.name, 'top' if s.query else 'random', loss, smoothing=sm)
+    t = score_named(m[2])                                              # the score whose kept set is copied
+    if t is None or not t.query or not t.quotas: raise _bad(name)
+    return cls(t.key, rule.name, 'random', loss, smoothing=sm)
 
 # %% ../nbs/10_protocol.ipynb #ebdb22b3
-def _name(self)->str:
+@patch
+def __str__(self:Protocol)->str:
     "The protocol's name, as users type it (`Protocol.parse(str(p)) == p`)."
-    inv, invl = {v: k for k, v in SCORES.items()}, {v: k for k, v in LOSSES.items()}
     if self.full: return {v: k for k, v in FULL.items()}[self.loss]
-    if self.quota is None: s = inv[self.score]
-    elif self.quota == 'strategyq': s = f'Random+StrategyQ({inv[self.score]})'
-    elif self.quota == 'balanced': s = 'Random+Balanced'
-    else: s = inv[self.score] + '+' + {v: k for k, v in DROP_VARIANTS.items()}[(self.quota, float(self.smoothing))]
-    return s if self.loss == 'ce' else f'{s}+{invl[self.loss]}'
-Protocol.__str__ = _name
+    s = SCORES[self.score].name
+    if self.quota is not None:
+        r = QUOTA_RULES[self.quota]
+        suf = {sm: k for k, sm in r.suffixes.items()}[float(self.smoothing)]
+        s = f'{_random_name()}+{suf}({s})' if 'kept' in r.needs else f'{s}+{suf}'
+    return s if self.loss == 'ce' else f'{s}+{ {v: k for k, v in LOSSES.items()}[self.loss]}'
 
 # %% ../nbs/10_protocol.ipynb #76a8d1b6
-Protocol.needs_recalls = property(lambda self: self.quota in ('drop', 'drop_guarded'),
-                                  doc="Whether the quotas need the query models' validation recalls.")
-Protocol.short_score = property(lambda self: {'el2n': 'el2n', 'grand': 'grand', 'ccs': 'el2n'}.get(self.score),
-                                doc="The score computed by short query models ('el2n', 'grand'), if any.")
-Protocol.full_score = property(lambda self: self.score if self.score in ('forgetting', 'dynunc', 'ssp') else None,
-                               doc="The score collected from a full-length query run, if any.")
+@patch(as_prop=True)
+def rule(self:Protocol)->QuotaRule|None:
+    "The protocol's quota rule (`quotas.QUOTA_RULES`), None without quotas."
+    return None if self.quota is None else QUOTA_RULES[self.quota]
+
+@patch(as_prop=True)
+def needs_recalls(self:Protocol)->bool:
+    "Whether the quotas need the query models' validation recalls."
+    return self.rule is not None and 'recalls' in self.rule.needs
+
+@patch(as_prop=True)
+def suffix(self:Protocol)->str:
+    "The selection suffix of its name ('DRoP-LS', 'StrategyQ', ...), '' without quotas."
+    return '' if self.rule is None else {sm: k for k, sm in self.rule.suffixes.items()}[float(self.smoothing)]
+
+# %% ../nbs/10_protocol.ipynb #c6b2e1db
+def _ranked_by(key:str|None)->str|None: return None if key is None else SCORES[key].ranks_by or key
+
+@patch(as_prop=True)
+def short_score(self:Protocol)->str|None:
+    "The score computed by short query models (e.g. 'el2n', also for CCS, which ranks by it), if any."
+    k = _ranked_by(self.score)
+    return k if k and SCORES[k].query == 'short' else None
+
+@patch(as_prop=True)
+def full_score(self:Protocol)->str|None:
+    "The score collected from the first full-length query run (e.g. 'forgetting'), if any."
+    k = _ranked_by(self.score)
+    return k if k and SCORES[k].query == 'full' else None
 
 # %% ../nbs/10_protocol.ipynb #84594f9b
 SCHEDULES = ('one_cycle', 'step', 'constant') # fastai's names (`drop_nb.train.fit_recipe`)
@@ -117,8 +150,10 @@ def _check_recipe(self):
     if not 0 < self.query_frac <= 1: raise ValueError(f"query_frac={self.query_frac!r}: must be in (0, 1]")
 
 # %% ../nbs/10_protocol.ipynb #d38dc379
-Recipe.query_epochs = property(lambda self: max(1, int(round(self.query_frac * self.epochs))),
-                               doc="Epochs of a short query model: round(query_frac x E), at least 1.")
+@patch(as_prop=True)
+def query_epochs(self:Recipe)->int:
+    "Epochs of a short query model: round(query_frac x E), at least 1."
+    return max(1, int(round(self.query_frac * self.epochs)))
 
 # %% ../nbs/10_protocol.ipynb #041b60b7
 MNIST1D_CPU = Recipe('cnn1d', 12, bs=128, lr=0.1, wd=5e-4, n_inits=3, n_test=10_000, augment=True) # MNIST-1D, CPU
@@ -229,13 +264,16 @@ class RunConfig:
     preset:str='' # name of the preset it came from (a label: not part of the content hash)
 
 # %% ../nbs/10_protocol.ipynb #02f767d7
-RunConfig.prot = property(lambda self: Protocol.parse(self.protocol), doc="The parsed `Protocol`.")
+@patch(as_prop=True)
+def prot(self:RunConfig)->Protocol:
+    "The parsed `Protocol`."
+    return Protocol.parse(self.protocol)
 
 # %% ../nbs/10_protocol.ipynb #bc2a5c76
-def _content(self)->dict:
+@patch
+def content(self:RunConfig)->dict:
     "The fields that define the run (all but `preset`), as plain dicts: what `store.config_id` hashes."
     d = asdict(self); d.pop('preset'); return d
-RunConfig.content = _content
 
 # %% ../nbs/10_protocol.ipynb #b298fefe
 DATA_FIELDS = ('dataset', 'seed', 'imbalance', 'data_path', 'data_sha1') # fields the dataset bundle depends on
@@ -243,6 +281,24 @@ def data_key(cfg:RunConfig, # run config
             )->tuple:
     "What a run's dataset bundle depends on (with the recipe's training and test sizes), as a hashable tuple."
     return tuple(getattr(cfg, k) for k in DATA_FIELDS) + (cfg.recipe.n_train, cfg.recipe.n_test)
+
+# %% ../nbs/10_protocol.ipynb #57fb2d67
+QUERY_FIELDS = ('model', 'epochs', 'bs', 'lr', 'wd', 'schedule', 'n_inits', 'query_frac', 'never_learned',
+                'dynunc_window') # the recipe fields query models depend on
+
+def query_config(cfg:RunConfig, # run config
+                 kind:str, # 'full', a short score's key ('el2n', 'grand') or 'random'
+                )->dict:
+    "What the query artefacts of kind `kind` of a run depend on: the query cache's key."
+    return dict(kind=kind, data=list(data_key(cfg)), groups=cfg.groups,
+                **{k: getattr(cfg.recipe, k) for k in QUERY_FIELDS})
+
+# %% ../nbs/10_protocol.ipynb #49bdb3db
+@patch(cls_method=True)
+def from_dict(cls:RunConfig, d:dict, # a run's content, as `RunConfig.content` gives it (a results row's `config`)
+             )->RunConfig:
+    "The `RunConfig` of a stored content dict."
+    return cls(**{**d, 'recipe': Recipe(**d['recipe'])})
 
 # %% ../nbs/10_protocol.ipynb #3b53bd91
 def run_config(dataset:str, # dataset name, or 'file' with `data_path`
