@@ -11,7 +11,8 @@ import numpy as np, pandas as pd, torch
 from fastcore.script import anno_parser
 from . import experiments as ex   # imports fastai through drop_nb.loaders, its import-time notice silenced
 from .protocol import data_key
-from .store import config_id, is_done, load_results, save_npy, seed_means
+from .store import config_id, is_done, save_npy
+from .analysis import results_table, summary_table
 from .datasets import load_dataset
 
 # %% auto #0
@@ -42,7 +43,7 @@ def _summary(df:pd.DataFrame, out:Path, cfgs:list, figures:bool=True):
               ', average (avg_acc) and worst class (worst_acc), mean over seeds:')
         print(summary_table(g).to_string())
         for l in _regimes(g, cfgs): print(l)
-    print(f'\nresults: {out/"runs"} ({len(df)} runs); table: drop_nb.store.load_results({str(out)!r})')
+    print(f'\nresults: {out/"runs"} ({len(df)} runs); table: drop_nb.analysis.results_table({str(out)!r})')
     if not figures: return
     from drop_nb import figures as fg
     files = fg.plot_all(df, out/'figures', verbose=False)
@@ -158,7 +159,7 @@ def figures(results:Annotated[str, "results folder of a `drop-nb run` (or a .jso
            ):
     "Regenerate every figure from a results table (no retraining)."
     from drop_nb import figures as fg
-    df = load_results(results)
+    df = results_table(results)
     if not len(df):
         raise ValueError(f"--results {results} holds no finished runs; run `drop-nb run --out {results}` first")
     out = Path(out) if out else (Path(results)/'figures' if Path(results).is_dir() else Path(results).parent/'figures')

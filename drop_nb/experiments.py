@@ -9,8 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import drop_nb
-from .protocol import PRESETS, Protocol, RunConfig, run_config, grid_configs, data_key
-from .store import config_id, is_done, save_run, load_results, cached_arrays, arm
+from .protocol import PRESETS, Protocol, RunConfig, run_config, grid_configs, data_key, query_config, QUERY_FIELDS
+from .store import config_id, is_done, save_run, cached_arrays, arm
+from .analysis import results_table
 from .datasets import load_dataset, DataBundle, subsample_train
 from .loaders import make_dls, eval_dl      # first: it imports fastai with fastai's import-time notice silenced
 from fastai.callback.core import Callback, CancelValidException
@@ -19,14 +20,16 @@ from fastprogress.fastprogress import progress_bar
 from .models import get_model
 from .train import make_learner, fit_recipe, pruned_epochs, cdbw_loss, group_dro_loss, seed_everything
 from .metrics import class_recalls, hit_rates, class_summary, group_report
-from .scores import ClassRecallCB, ForgettingCB, DynamicUncertaintyCB, score_dl, ccs
+from .scores import SCORES, ClassRecallCB, score_dl, query_scores, ccs_beta
 from .select import prune
-from .quotas import smoothed_recalls, StarvedClassWarning, regime_report, regime_line
+from .quotas import smoothed_recalls, StarvedClassWarning, regime_report, regime_line, is_pruned
+_all_ = ['query_config', 'QUERY_FIELDS', 'ccs_beta']   # deprecated here: from drop_nb.protocol, drop_nb.scores
 
 # %% auto #0
-__all__ = ['QUERY_FIELDS', 'make_grid', 'shard_grid', 'get_data', 'query_seed', 'train_model', 'predict', 'test_metrics',
-           'query_config', 'full_query', 'short_query', 'query_artefacts', 'ccs_beta', 'quota_inputs', 'select_indices',
-           'used_recalls', 'git_commit', 'run_one', 'regime', 'run_grid']
+__all__ = ['make_grid', 'query_kinds', 'final_epochs', 'final_cost', 'grid_cost', 'shard_grid', 'get_data', 'query_seed',
+           'NoValidate', 'train_model', 'predict', 'test_metrics', 'full_query', 'short_query', 'query_artefacts',
+           'quota_inputs', 'select_indices', 'used_recalls', 'git_commit', 'run_one', 'regime', 'regime_lines',
+           'run_grid', 'query_config', 'QUERY_FIELDS', 'ccs_beta']
 
 # %% ../nbs/12_experiments.ipynb #ec559d2d
 def _file_sha1(path)->str:
@@ -65,8 +68,8 @@ def make_grid(preset:str='smoke', # a name in `PRESETS`
     return list({config_id(c): c for c in cfgs}.values())
 
 # %% ../nbs/12_experiments.ipynb #c24dc7cf
-def _query_kinds(cfg:RunConfig)->tuple:
-    "The query runs `cfg` needs: 'full', 'el2n' / 'grand' (short), 'random' (short, constant LR)."
+def query_kinds(cfg:RunConfig)->tuple:
+    "The query runs `cfg` needs: 'full', a short score's key ('el2n', 'grand'), 'random' (short, constant LR)."
     p, r = cfg.prot, cfg.recipe
     k = [p.short_score] if p.short_score and not p.full else []
     if p.full_score or (p.needs_recalls and r.recall_source == 'paper'): k.append('full')
@@ -74,10 +77,26 @@ def _query_kinds(cfg:RunConfig)->tuple:
     return tuple(k)
 
 # %% ../nbs/12_experiments.ipynb #97eb7a65
-def _cost(cfg:RunConfig)->float:
+def final_epochs(cfg:RunConfig)->int:
+    "Epochs of a run's final model: E on the full data, E' = `pruned_epochs(E, d)` when it prunes."
+    return pruned_epochs(cfg.recipe.epochs, cfg.density) if is_pruned(cfg.density) else cfg.recipe.epochs
+
+def final_cost(cfg:RunConfig)->float:
     "Training images of the final model of `cfg`, per training sample: density x E'."
-    E = cfg.recipe.epochs
-    return E if cfg.density >= 1 else cfg.density * pruned_epochs(E, cfg.density)
+    return cfg.density * final_epochs(cfg)
+
+# %% ../nbs/12_experiments.ipynb #14f08bf9
+def grid_cost(cfgs:list, # run configs
+              sizes:dict|None=None, # training samples per dataset (a recipe's n_train first); None: per sample
+             )->float:
+    "Training images a grid processes: every final model (d x E' epochs) and every distinct query run, once."
+    tot, queries = 0., {}
+    for c in cfgs:
+        N, r = 1. if sizes is None else (c.recipe.n_train or sizes[c.dataset]), c.recipe
+        tot += N * final_cost(c)
+        for k in query_kinds(c):
+            queries[config_id(query_config(c, k))] = N * r.n_inits * (r.epochs if k == 'full' else r.query_epochs)
+    return tot + sum(queries.values())
 
 # %% ../nbs/12_experiments.ipynb #9724276b
 def shard_grid(cfgs:list, # run configs
@@ -87,12 +106,10 @@ def shard_grid(cfgs:list, # run configs
     "The configs of shard `i` of `n`: whole query units, balanced by estimated training cost."
     if not 0 <= i < n: raise ValueError(f'shard {i}/{n}: need 0 <= i < n, e.g. --shard 0/2 and --shard 1/2')
     units = {}
-    for c in cfgs: units.setdefault((data_key(c), _query_kinds(c)[-1:]), []).append(c)
-    qcost = {'full': lambda r: r.n_inits * r.epochs, 'el2n': lambda r: r.n_inits * r.query_epochs}
-    def cost(k, u): return sum(map(_cost, u)) + sum(qcost.get(q, qcost['el2n'])(u[0].recipe) for q in k[1])
+    for c in cfgs: units.setdefault((data_key(c), query_kinds(c)[-1:]), []).append(c)
     load, mine = [0.] * n, set()
-    for k, u in sorted(units.items(), key=lambda kv: (-cost(*kv), str(kv[0]))):
-        j = int(np.argmin(load)); load[j] += cost(k, u)
+    for k, u in sorted(units.items(), key=lambda kv: (-grid_cost(kv[1]), str(kv[0]))):
+        j = int(np.argmin(load)); load[j] += grid_cost(u)
         if j == i: mine |= {id(c) for c in u}
     return [c for c in cfgs if id(c) in mine]
 
@@ -122,9 +139,22 @@ def query_seed(seed:int, # the run's seed
     return 1000 * int(seed) + int(i)
 
 # %% ../nbs/12_experiments.ipynb #9895b03e
-class _NoValidate(Callback):
+class NoValidate(Callback):
     "Skip fastai's per-epoch validation pass (the test half is evaluated separately by `predict`)."
     def before_validate(self): raise CancelValidException()
+
+# %% ../nbs/12_experiments.ipynb #9a087a39
+def _learner(cfg:RunConfig, ds:DataBundle, seed:int, train_idx=None, augment:bool=False, loss:str='ce')->Learner:
+    "A seeded, untrained learner of the run's recipe (model, batch size, learning rate, weight decay, loss)."
+    r = cfg.recipe
+    seed_everything(seed)
+    lf = {'ce': lambda: None, 'cdbw': lambda: cdbw_loss(ds.n_classes),
+          'groupdro': lambda: group_dro_loss(ds.g_train, ds.n_groups)}[loss]()
+    return make_learner(make_dls(ds, train_idx, bs=r.bs, augment=augment), get_model(r.model, ds), loss_func=lf,
+                        lr=r.lr, wd=r.wd, metrics=[])
+
+def _fit(learn:Learner, epochs:int, schedule:str, cbs=()):
+    with learn.no_bar(), learn.no_logging(): fit_recipe(learn, epochs, schedule=schedule, cbs=list(cbs))
 
 # %% ../nbs/12_experiments.ipynb #eca0f7dd
 def train_model(cfg:RunConfig, # run config (its recipe: model, bs, lr, wd, schedule)
@@ -139,15 +169,9 @@ def train_model(cfg:RunConfig, # run config (its recipe: model, bs, lr, wd, sche
                 schedule:str|None=None, # learning-rate schedule (default: the recipe's)
                )->Learner:
     "Train one model of the protocol and return its fastai `Learner`."
-    r = cfg.recipe
-    seed_everything(seed)
-    lf = {'ce': lambda: None, 'cdbw': lambda: cdbw_loss(ds.n_classes),
-          'groupdro': lambda: group_dro_loss(ds.g_train, ds.n_groups)}[loss]()
-    learn = make_learner(make_dls(ds, train_idx, bs=r.bs, augment=augment), get_model(r.model, ds), loss_func=lf,
-                         lr=r.lr, wd=r.wd, metrics=[])
-    cbs = list(cbs or []) + ([] if validate else [_NoValidate()])
-    with learn.no_bar(), learn.no_logging():
-        fit_recipe(learn, epochs or r.epochs, schedule=schedule or r.schedule, cbs=cbs)
+    learn = _learner(cfg, ds, seed, train_idx, augment, loss)
+    _fit(learn, epochs or cfg.recipe.epochs, schedule or cfg.recipe.schedule,
+         list(cbs or []) + ([] if validate else [NoValidate()]))
     return learn
 
 # %% ../nbs/12_experiments.ipynb #c767861a
@@ -173,17 +197,6 @@ def test_metrics(pred:np.ndarray, # predicted labels on the test half
     return m | dict(worst_group_acc=g['worst_group'], weighted_group_acc=g['weighted_acc'],
                     group_acc=g['group_acc'].tolist())
 
-# %% ../nbs/12_experiments.ipynb #57bf695d
-QUERY_FIELDS = ('model', 'epochs', 'bs', 'lr', 'wd', 'schedule', 'n_inits', 'query_frac', 'never_learned',
-                'dynunc_window') # the recipe fields query models depend on
-
-def query_config(cfg:RunConfig, # run config
-                 kind:str, # 'full', 'el2n', 'grand' or 'random'
-                )->dict:
-    "What the query artefacts of kind `kind` of a run depend on: its cache key."
-    return dict(kind=kind, data=list(data_key(cfg)), groups=cfg.groups,
-                **{k: getattr(cfg.recipe, k) for k in QUERY_FIELDS})
-
 # %% ../nbs/12_experiments.ipynb #1608a41c
 def _recall_cb(ds:DataBundle)->ClassRecallCB: return ClassRecallCB(ds.n_classes, n=len(ds.y_valid))
 
@@ -205,36 +218,32 @@ def _stack(per_init:list)->dict:
 def full_query(cfg:RunConfig, # run config
                ds:DataBundle, # dataset bundle
               )->dict:
-    "Artefacts of the full-length query runs: recalls, and the Forgetting, DynUnc and SSP scores of the first one."
-    r, per_init, art = cfg.recipe, [], {}
+    "Artefacts of the full-length query runs: recalls, and every score of `SCORES` with query 'full' (first run)."
+    r, per_init, art, full = cfg.recipe, [], {}, [s for s in SCORES.values() if s.query == 'full']
     for i in range(r.n_inits):
-        rcb, cbs = _recall_cb(ds), []
-        if i == 0:
-            fcb = ForgettingCB(r.never_learned, n=len(ds.y_train))
-            dcb = DynamicUncertaintyCB(min(r.dynunc_window, max(2, r.epochs - 1)), n=len(ds.y_train)); cbs = [fcb, dcb]
-        learn = train_model(cfg, ds, seed=query_seed(cfg.seed, i), cbs=[rcb] + cbs)
+        rcb, cbs = _recall_cb(ds), {s.key: s.cb(r, len(ds.y_train)) for s in full if s.cb and i == 0}
+        learn = train_model(cfg, ds, seed=query_seed(cfg.seed, i), cbs=[rcb, *cbs.values()])
         per_init.append(_best_recalls(rcb, ds))
-        if i == 0:
-            with warnings.catch_warnings():     # runs shorter than the window use one window over all epochs (above)
-                warnings.filterwarnings('ignore', message='DynamicUncertaintyCB: .* epochs < J')
-                art.update(forgetting=fcb.scores, dynunc=dcb.scores)
-            art['ssp'] = score_dl(learn.model, eval_dl(ds, 'train', bs=1024), 'ssp', n=len(ds.y_train))
+        if i: continue
+        with warnings.catch_warnings():     # runs shorter than DynUnc's window use one window over all epochs
+            warnings.filterwarnings('ignore', message='DynamicUncertaintyCB: .* epochs < J')
+            art.update({k: cb.scores for k, cb in cbs.items()})
+        art.update({s.key: score_dl(learn.model, eval_dl(ds, 'train', bs=1024), s.key, n=len(ds.y_train))
+                    for s in full if not s.cb})
     return art | _stack(per_init)
 
 # %% ../nbs/12_experiments.ipynb #7c461277
 def short_query(cfg:RunConfig, # run config
                 ds:DataBundle, # dataset bundle
-                kind:str, # 'el2n' or 'grand' (the score), or 'random' (recalls only, constant learning rate)
+                kind:str, # a short score's key ('el2n', 'grand'), or 'random' (recalls only, constant learning rate)
                )->dict:
-    "`n_inits` query models of `query_epochs` epochs: their validation recalls and, for a score, its mean."
-    r, per_init, S = cfg.recipe, [], []
-    for i in range(r.n_inits):
-        rcb = _recall_cb(ds)
-        learn = train_model(cfg, ds, epochs=r.query_epochs, seed=query_seed(cfg.seed, i), cbs=[rcb],
-                            schedule='constant' if kind == 'random' else None)
-        per_init.append(_best_recalls(rcb, ds))
-        if kind != 'random': S.append(score_dl(learn.model, eval_dl(ds, 'train', bs=256), kind, n=len(ds.y_train)))
-    return _stack(per_init) | ({kind: np.mean(S, 0)} if S else {})
+    "`n_inits` query models of `query_epochs` epochs (`scores.query_scores`): validation recalls, a score's mean."
+    r, sched = cfg.recipe, 'constant' if kind == 'random' else cfg.recipe.schedule
+    q = query_scores(lambda s: _learner(cfg, ds, s), None if kind == 'random' else kind, r.n_inits,
+                     epochs=r.query_epochs, dl=eval_dl(ds, 'train', bs=256), n=len(ds.y_train),
+                     fit=lambda learn, e: _fit(learn, e, sched), seeds=[query_seed(cfg.seed, i) for i in range(r.n_inits)],
+                     recall_cb=lambda: _recall_cb(ds))
+    return _stack([_best_recalls(cb, ds) for cb in q.recall_cbs]) | ({} if q.scores is None else {kind: q.scores})
 
 # %% ../nbs/12_experiments.ipynb #92cbf8f8
 def _pick_recalls(cfg:RunConfig, arts:dict)->dict:
@@ -254,15 +263,9 @@ def query_artefacts(cfg:RunConfig, # run config
                    )->dict:
     "The scores and recalls a run needs, from the cache under `out` or computed (and cached)."
     arts = {k: cached_arrays(out, query_config(cfg, k), (lambda k=k: full_query(cfg, ds) if k == 'full'
-                             else short_query(cfg, ds, k))) for k in _query_kinds(cfg)}
-    res = {n: a[n] for a in arts.values() for n in ('el2n', 'grand', 'forgetting', 'dynunc', 'ssp') if n in a}
+                             else short_query(cfg, ds, k))) for k in query_kinds(cfg)}
+    res = {n: a[n] for a in arts.values() for n in SCORES if n in a}
     return res | (_pick_recalls(cfg, arts) if cfg.prot.needs_recalls else {})
-
-# %% ../nbs/12_experiments.ipynb #a9054f59
-def ccs_beta(d:float, # dataset density
-            )->float:
-    "CCS's hard cutoff at density `d`: none at d >= 0.5, then growing with the prune rate to 0.4 at d = 0.1."
-    return 0.0 if d >= 0.5 else round(min(0.4, 0.5 - d), 2)
 
 # %% ../nbs/12_experiments.ipynb #c6422d55
 def _finite(s:np.ndarray)->np.ndarray:
@@ -286,12 +289,11 @@ def select_indices(cfg:RunConfig, # run config
                   )->np.ndarray:
     "Sorted int64 indices of the training samples a run keeps."
     p, d, seed = cfg.prot, cfg.density, cfg.seed
-    if d >= 1: return np.arange(len(ds.y_train), dtype=np.int64)
-    if p.score == 'ccs':
-        beta = ccs_beta(d) if cfg.recipe.ccs_beta is None else cfg.recipe.ccs_beta
-        return ccs(art['el2n'], density=d, beta=beta, seed=seed)
+    if not is_pruned(d): return np.arange(len(ds.y_train), dtype=np.int64)
+    sc = SCORES[p.score]
+    if sc.select is not None: return sc.select(art[sc.ranks_by or sc.key], d, seed, cfg.recipe)   # e.g. CCS
     labels, n_valid = quota_inputs(cfg, ds)
-    s = None if p.score == 'random' else _finite(art[p.score])
+    s = None if sc.query is None else _finite(art[sc.ranks_by or sc.key])
     if p.quota is None:
         return prune(labels, d, scores=s, quota=None, within='random' if s is None else 'top', seed=seed)
     if p.needs_recalls:
@@ -343,7 +345,7 @@ def run_one(cfg:RunConfig, # run config (from `make_grid`)
     art = query_artefacts(cfg, ds, out)
     with warnings.catch_warnings():                  # a starved class is in the row (kept_per_class), not on stderr
         warnings.simplefilter('ignore', StarvedClassWarning); keep = select_indices(cfg, ds, art)
-    E = cfg.recipe.epochs if cfg.density >= 1 else pruned_epochs(cfg.recipe.epochs, cfg.density)
+    E = final_epochs(cfg)
     learn = train_model(cfg, ds, train_idx=keep, epochs=E, augment=cfg.recipe.augment, seed=cfg.seed,
                         loss=cfg.prot.loss, validate=cfg.prot.loss == 'cdbw')
     row = _row(cfg, ds, keep, E, art, test_metrics(predict(learn.model, ds), ds))
@@ -363,6 +365,19 @@ def regime(cfg:RunConfig, # a DRoP run's config
     who = f'{cfg.dataset} seed {cfg.seed} I={cfg.imbalance:g} {arm(cfg.protocol, cfg.recipe.recall_source)}'
     return f'{who}: {regime_line(rep)}'
 
+# %% ../nbs/12_experiments.ipynb #6217ea23
+def regime_lines(runs, # (config, row) pairs; a missing row (None) is skipped
+                 cfgs:list, # the grid they belong to (for the densities)
+                 seen:set|None=None, # regimes already reported, updated in place
+                )->list:
+    "The regime line of the first run of each (dataset bundle, protocol, recipe) whose quotas used recalls."
+    seen, out = set() if seen is None else seen, []
+    for c, r in runs:
+        k = (data_key(c), c.protocol, c.recipe)
+        if r is not None and c.prot.needs_recalls and r.get('recalls') is not None and k not in seen:
+            seen.add(k); out.append(regime(c, r, cfgs))
+    return out
+
 # %% ../nbs/12_experiments.ipynb #ba1a30d2
 def run_grid(cfgs:list, # run configs, e.g. from `make_grid`
              out, # results folder
@@ -379,14 +394,13 @@ def run_grid(cfgs:list, # run configs, e.g. from `make_grid`
     for cfg in (progress_bar(todo, leave=False) if progress and todo else todo):
         try:
             row = run_fn(cfg, out) | {'run_id': config_id(cfg)}; save_run(out, row)
-            k = (data_key(cfg), cfg.protocol, cfg.recipe)
-            if verbose and row.get('recalls') is not None and k not in seen: seen.add(k); print(regime(cfg, row, cfgs))
+            for l in regime_lines([(cfg, row)], cfgs, seen) if verbose else []: print(l)
         except Exception as e:
             if stop_on_error: raise
             failed.append((cfg.dataset, cfg.protocol, cfg.density, cfg.seed, repr(e)))
             warnings.warn(f"run {cfg.dataset} {cfg.protocol} d={cfg.density} seed={cfg.seed} failed: {e!r}")
     if verbose: print(f'ran {len(todo) - len(failed)} runs in {time.time() - t0:.0f}s'
                       + (f'; {len(failed)} failed' if failed else ''))
-    df = load_results(out) if (out/'runs').exists() else pd.DataFrame()
+    df = results_table(out) if (out/'runs').exists() else pd.DataFrame()
     df.attrs['failed'] = failed
     return df

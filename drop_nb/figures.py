@@ -12,27 +12,32 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.colors import to_rgb
 from fastcore.meta import delegates
-from .store import REF_TAG, seed_means
+from .store import REF_TAG
+from .analysis import seed_means
+from .scores import score_named
+from .quotas import is_pruned
 from .tables import (MissingRunsError, METRIC_LABELS, FAMILY_ORDER, VARIANT_ORDER, runs_table, select_runs,
     family_variant, protocol_order, pruned_protocols, class_densities, density_correlations, group_densities,
     paired_differences, accuracy_table, paired_table)
 
 # %% auto #0
-__all__ = ['FAMILY_COLORS', 'VARIANT_STYLES', 'STYLE_RC', 'DPI', 'IMBALANCE_PROTOCOLS', 'PLOT_KINDS', 'family_color',
+__all__ = ['FAMILY_COLORS', 'VARIANT_STYLES', 'STYLE_RC', 'DPI', 'IMBALANCE_DRAWN', 'PLOT_KINDS', 'family_color',
            'protocol_style', 'set_style', 'figure_style', 'plot_accuracy_vs_density', 'plot_class_spread',
            'plot_class_densities', 'plot_paired_effects', 'plot_imbalance', 'plot_groups', 'plot_all']
 
 # %% ../nbs/13_figures.ipynb #a3a356f8
-# mostly seaborn's colorblind palette; Random red-toned and EL2N blue-toned as in the paper's Figure 8
-FAMILY_COLORS = dict(zip(FAMILY_ORDER, ['#d55e00', '#0173b2', '#029e73', '#de8f05', '#cc78bc', '#ca9161', '#9467bd',
-                                        '#bcbd22', '#7f7f7f', '#000000'])) # family -> colour
+# the scores' colours are theirs (`scores.SCORES`); these are the families without a score: CDB-W, GroupDRO, Full
+_OTHER_COLORS = dict(zip([f for f in FAMILY_ORDER if score_named(f) is None], ['#bcbd22', '#7f7f7f', '#000000']))
 
 def family_color(family:str, # a family from `family_variant`
                 )->str:
-    "The hex colour of a protocol family; unknown families get a stable colour hashed from the name."
-    if family in FAMILY_COLORS: return FAMILY_COLORS[family]
+    "The hex colour of a protocol family (a score's own colour); unknown families get a stable colour from the name."
+    if (s := score_named(family)) is not None: return s.color
+    if family in _OTHER_COLORS: return _OTHER_COLORS[family]
     pal = sns.color_palette('dark', 10).as_hex()
     return pal[zlib.crc32(family.encode()) % len(pal)]
+
+FAMILY_COLORS = {f: family_color(f) for f in FAMILY_ORDER} # family -> colour (a snapshot at import)
 
 # %% ../nbs/13_figures.ipynb #0f88e7fb
 VARIANT_STYLES = dict(zip(VARIANT_ORDER, [('-', 'o'), ('--', 's'), ((0, (6, 2)), 'h'), ((0, (2, 1)), '*'), (':', '^'),
@@ -232,11 +237,11 @@ def _dataset_with(df:pd.DataFrame, mask, dataset:str|None, what:str)->str:
     raise MissingRunsError(f"no {what} for dataset={dataset!r}; datasets with {what}: {have}")
 
 # %% ../nbs/13_figures.ipynb #24e72b40
-IMBALANCE_PROTOCOLS = ('Random+DRoP', 'EL2N', 'Random+Balanced') # drawn by default: Fig 8's pair, the control
+IMBALANCE_DRAWN = ('Random+DRoP', 'EL2N', 'Random+Balanced') # drawn by default: Fig 8's pair, the control
 
 def plot_imbalance(results, # a results DataFrame or path
                    dataset:str|None=None, # dataset; None picks the only one with imbalanced runs
-                   protocols=None, # protocols (default: those of `IMBALANCE_PROTOCOLS` in the table, else all)
+                   protocols=None, # protocols (default: those of `IMBALANCE_DRAWN` in the table, else all)
                    *, imbalances=None, # imbalance factors (default: all above 1 in the table)
                    metrics=('avg_acc', 'worst_acc'), # one panel per metric
                    bands:bool=True, # draw min/max bands over seeds
@@ -246,9 +251,9 @@ def plot_imbalance(results, # a results DataFrame or path
     df = runs_table(results)
     ds = _dataset_with(df, df['imbalance'] > 1, dataset, 'imbalanced runs (imbalance > 1)')
     df = select_runs(df, ds, None, None)
-    df, have = df[df['imbalance'] > 1], protocol_order(df.loc[df['density'] < 1, 'arm'].unique())
+    df, have = df[df['imbalance'] > 1], protocol_order(df.loc[is_pruned(df['density']), 'arm'].unique())
     protocols = [protocols] if isinstance(protocols, str) else protocols
-    protocols = list(protocols or [p for p in IMBALANCE_PROTOCOLS if p in have] or have)
+    protocols = list(protocols or [p for p in IMBALANCE_DRAWN if p in have] or have)
     imbalances = sorted(df['imbalance'].unique().tolist()) if imbalances is None else list(imbalances)
     with _figure(len(metrics), fname, dpi, extra=1.6) as (fig, axes):
         for p in protocols:

@@ -7,14 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.meta import delegates
-from .protocol import Protocol, SCORES, LOSSES, DROP_VARIANTS
-from .store import REF_TAG, load_results, with_arms, seed_means, paired_effects
+from .protocol import Protocol, LOSSES, FULL
+from .scores import SCORES
+from .quotas import QUOTA_RULES, is_pruned
+from .store import REF_TAG, with_arms
+from .analysis import results_table, seed_means, paired_effects
 from .metrics import density_accuracy_corr
 
 # %% auto #0
 __all__ = ['REQUIRED_COLS', 'METRIC_LABELS', 'FAMILY_ORDER', 'VARIANT_ORDER', 'MissingRunsError', 'runs_table', 'family_variant',
-           'protocol_order', 'select_runs', 'pruned_protocols', 'class_densities', 'density_correlations',
-           'group_densities', 'accuracy_table', 'paired_differences', 'paired_table']
+           'families', 'variants', 'protocol_order', 'select_runs', 'pruned_protocols', 'class_densities',
+           'density_correlations', 'group_densities', 'accuracy_table', 'paired_differences', 'paired_table']
 
 # %% ../nbs/12a_tables.ipynb #8893f7c4
 class MissingRunsError(ValueError):
@@ -27,10 +30,10 @@ METRIC_LABELS = {'avg_acc': 'average accuracy', 'worst_acc': 'worst-class accura
                  'weighted_group_acc': 'weighted average accuracy'} # axis and table labels of the metric columns
 
 # %% ../nbs/12a_tables.ipynb #6aa4f79f
-def runs_table(results, # a results DataFrame, or a results folder / .jsonl / .csv table (read by `load_results`)
+def runs_table(results, # a results DataFrame, or a results folder / .jsonl / .csv table (read by `analysis.results_table`)
               )->pd.DataFrame:
     "A checked copy of a results table: required columns present, `imbalance` 1 where absent, arms added."
-    df = load_results(results) if isinstance(results, (str, Path)) else results
+    df = results_table(results) if isinstance(results, (str, Path)) else results
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"results is a {type(results).__name__}; pass a DataFrame or a path to a results table")
     if df.empty: raise MissingRunsError("the results table is empty: run `drop-nb run` first")
@@ -41,9 +44,6 @@ def runs_table(results, # a results DataFrame, or a results folder / .jsonl / .c
     return with_arms(df).assign(imbalance=imb, **num)
 
 # %% ../nbs/12a_tables.ipynb #c8459c55
-_SCORE_NAME = {v: k for k, v in SCORES.items()}
-_QUOTA_NAME = {**{q: k for k, q in DROP_VARIANTS.items()}, 'strategyq': 'StrategyQ', 'balanced': 'Balanced'}
-
 def family_variant(protocol:str, # a protocol or arm name, e.g. 'EL2N+DRoP' or 'Random+DRoP [ref]'
                   )->tuple:
     "(family, variant) of a protocol: the score (or full-data protocol) and its quota rule and loss, '+'-joined."
@@ -51,19 +51,26 @@ def family_variant(protocol:str, # a protocol or arm name, e.g. 'EL2N+DRoP' or '
     try: p = Protocol.parse(name)
     except ValueError: return name, ''                                   # a protocol of the user's own
     if p.full: return name, ''
-    q = _QUOTA_NAME.get((p.quota, p.smoothing) if p.quota in ('drop', 'drop_guarded') else p.quota, '')
-    return _SCORE_NAME[p.score], '+'.join(v for v in (q, {v: k for k, v in LOSSES.items()}.get(p.loss, '')) if v)
+    return SCORES[p.score].name, '+'.join(v for v in (p.suffix, {v: k for k, v in LOSSES.items()}.get(p.loss, '')) if v)
 
 # %% ../nbs/12a_tables.ipynb #086457c3
-FAMILY_ORDER = ['Random', 'EL2N', 'GraNd', 'Forgetting', 'DynUnc', 'SSP', 'CCS', 'CDB-W', 'GroupDRO', 'Full'] # order
-VARIANT_ORDER = ['', 'DRoP', 'DRoP-LS', 'DRoP-G', 'StrategyQ', 'Balanced', 'CDB-W', 'GroupDRO'] # variants
+def families()->list:
+    "Protocol families in the paper's order: the scores (`scores.SCORES`), then the losses and the full-data protocols."
+    return [s.name for s in SCORES.values() if s.name] + [*LOSSES] + [k for k in FULL if k not in LOSSES]
+
+def variants()->list:
+    "Variants in order: none, the quota rules' suffixes (`quotas.QUOTA_RULES`), the losses."
+    return ['', *(s for r in QUOTA_RULES.values() for s in r.suffixes), *LOSSES]
+
+FAMILY_ORDER, VARIANT_ORDER = families(), variants() # snapshots at import (registered names come later)
 
 def protocol_order(protocols, # arm names (protocols, '<protocol> [ref]' for reference-recall runs)
                   )->list:
     "Protocols as the paper lists them: by family, then plain before DRoP, StrategyQ, CDB-W; reference runs last."
+    fams, vars_ = families(), variants()
     def key(p):
         (fam, var), rank = family_variant(p), lambda v, order: order.index(v) if v in order else len(order)
-        return rank(fam, FAMILY_ORDER), fam, rank(var, VARIANT_ORDER), var, str(p).endswith(REF_TAG), p
+        return rank(fam, fams), fam, rank(var, vars_), var, str(p).endswith(REF_TAG), p
     return sorted(dict.fromkeys(protocols), key=key)
 
 # %% ../nbs/12a_tables.ipynb #21fc998d
@@ -93,13 +100,16 @@ def select_runs(results, # a results DataFrame or path
         raise MissingRunsError(f"no runs for protocols {miss}; available: {protocol_order(df['arm'].unique())}")
     return df[df['arm'].isin(protocols)]
 
+# %% ../nbs/12a_tables.ipynb #b194326b
+def _pruned(df:pd.DataFrame)->pd.DataFrame: return df[is_pruned(df['density'])]   # the pruned runs (density < 1)
+
 # %% ../nbs/12a_tables.ipynb #d82e3114
 def pruned_protocols(df:pd.DataFrame, # a results table
                      protocols, # arm names
                     )->list:
     "The `protocols` with pruned runs (density < 1) in `df`, in the given order; the others are full-data protocols."
     df = with_arms(df)
-    return [p for p in protocols if (df.loc[df['arm'] == p, 'density'] < 1 - 1e-9).any()]
+    return [p for p in protocols if is_pruned(df.loc[df['arm'] == p, 'density']).any()]
 
 # %% ../nbs/12a_tables.ipynb #10062617
 def _per_class(df:pd.DataFrame, col:str)->np.ndarray:
@@ -136,7 +146,7 @@ def class_densities(results, # a results DataFrame or path
                    )->pd.DataFrame:
     "One row per (seed, density, class) of `protocol`: class density, kept count, same-seed full-data accuracy."
     df = select_runs(results, dataset, None, imbalance)
-    runs = _at_densities(select_runs(df, None, [protocol], None).query('density < 1'), densities)
+    runs = _at_densities(_pruned(select_runs(df, None, [protocol], None)), densities)
     if runs.empty: raise MissingRunsError(f"protocol {protocol!r} has no pruned runs (density < 1)")
     kept, sizes = _per_class(runs, 'kept_per_class'), _per_class(runs, 'class_sizes')
     (n, K), rep = kept.shape, lambda c: np.repeat(runs[c].values, kept.shape[1])
@@ -162,7 +172,7 @@ def group_densities(results, # a results DataFrame or path
                    )->pd.DataFrame:
     "Seed means of each group's density kept/size under `protocol`: a row per dataset density, a column per group."
     df = select_runs(results, dataset, None, 1.0)
-    full, runs = df[df['density'] >= 1 - 1e-9], select_runs(df, None, [protocol], None).query('density < 1')
+    full, runs = df[~is_pruned(df['density'])], _pruned(select_runs(df, None, [protocol], None))
     if full.empty: raise MissingRunsError("group sizes need a full-data run (density 1) with kept_per_group")
     dens = _per_class(runs, 'kept_per_group') / _per_class(full.iloc[:1], 'kept_per_group')
     return pd.DataFrame(dens).groupby(runs['density'].values).mean().rename_axis(index='density', columns='group')
@@ -185,7 +195,7 @@ def accuracy_table(results, # a results DataFrame or path
                   )->pd.DataFrame:
     "Table 2's layout: a row per arm; per density and metric the seed mean [min, max] in percent."
     df = select_runs(results, dataset, protocols, imbalance)
-    s = seed_means(_at_densities(df[df['density'] < 1 - 1e-9], densities), list(metrics), flat=True)
+    s = seed_means(_at_densities(_pruned(df), densities), list(metrics), flat=True)
     if s.empty: raise MissingRunsError("no pruned runs (density < 1) among the selected protocols")
     stats = lambda m: s[[f'{m}_mean', f'{m}_min', f'{m}_max', 'n_seeds']].values
     for m in metrics: s[m] = [_cell(*r, digits=digits) for r in stats(m)]
@@ -204,7 +214,7 @@ def paired_differences(results, # a results DataFrame or path
                        metric:str='worst_acc', # robustness metric
                        avg:str='avg_acc', # average metric whose cost is reported
                       )->pd.DataFrame:
-    "`store.paired_effects` of `ours` minus each baseline on one dataset's runs, per density."
+    "`analysis.paired_effects` of `ours` minus each baseline on one dataset's runs, per density."
     df = select_runs(results, dataset, None, imbalance)
     if baselines is None: baselines = [p for p in pruned_protocols(df, protocol_order(df['arm'].unique()))
                                        if family_variant(p)[1] == '']
