@@ -96,7 +96,7 @@ def claim_check(df:pd.DataFrame, # results table of one dataset (and imbalance)
                 avg:str='avg_acc', # average metric (e.g. 'weighted_group_acc')
                )->pd.DataFrame:
     "Per density: `ours`' worst/average accuracy, its rank on `worst` among pruning arms, the cost in `avg`."
-    p = with_arms(df[df.density < 1])
+    p = with_arms(df[is_pruned(df.density)])
     if ours not in set(p.arm): raise ValueError(f"no pruned runs of {ours!r}; arms: {sorted(set(p.arm))}")
     m = p.groupby(['density', 'arm'])[[worst, avg]].mean()
     ds = sorted(p[p.arm == ours].density.unique()) if densities is None else densities

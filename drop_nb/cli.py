@@ -12,28 +12,18 @@ from fastcore.script import anno_parser
 from . import experiments as ex   # imports fastai through drop_nb.loaders, its import-time notice silenced
 from .protocol import data_key
 from .store import config_id, is_done, save_npy
+from .select import prune
 from .analysis import results_table, summary_table
 from .datasets import load_dataset
 
 # %% auto #0
-__all__ = ['COMMANDS', 'USAGE', 'summary_table', 'run', 'prune', 'figures', 'demo', 'main']
-
-# %% ../nbs/15_cli.ipynb #51650c41
-def summary_table(df:pd.DataFrame, # results table
-                 )->pd.DataFrame:
-    "Average and worst-class test accuracy (%) per arm (rows; ' [ref]': reference recalls) and density (columns)."
-    return seed_means(df).xs('mean', axis=1, level=1).mul(100).round(1).unstack('density')
+__all__ = ['COMMANDS', 'USAGE', 'run', 'prune_files', 'figures', 'run_demo', 'main']
 
 # %% ../nbs/15_cli.ipynb #18a5265f
 def _regimes(df:pd.DataFrame, cfgs:list)->list:
-    "The regime line of the first DRoP run of each dataset bundle and arm in `df` (a results table of `cfgs`)."
-    rows, seen, out = {r['run_id']: r for r in df.to_dict('records')}, set(), []
-    for c in cfgs:
-        k = (data_key(c), c.protocol, c.recipe)
-        r = rows.get(config_id(c))
-        if r is not None and r.get('recalls_used') and k not in seen:      # its own quotas used them
-            seen.add(k); out.append(ex.regime(c, r, cfgs))
-    return out
+    "The regime line of the first DRoP run of each dataset bundle and arm in `df` (`experiments.regime_lines`)."
+    rows = {r['run_id']: r for r in df.to_dict('records')}
+    return ex.regime_lines([(c, rows.get(config_id(c))) for c in cfgs], cfgs)
 
 # %% ../nbs/15_cli.ipynb #7e5e25bd
 def _summary(df:pd.DataFrame, out:Path, cfgs:list, figures:bool=True):
@@ -111,36 +101,22 @@ def _load_npy(path, what):
         raise ValueError(f"{what} file {path} is not a readable .npy of numbers ({type(e).__name__}); "
                          "save it with np.save(path, array)") from None
 
-# %% ../nbs/15_cli.ipynb #49ce091d
-def _check_prune_inputs(y, r, s):
-    "Refuse labels, recalls and scores that do not fit together, naming both counts."
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"--labels must hold a 1-D integer array, got dtype {y.dtype} shape {y.shape}")
-    K = int(y.max()) + 1
-    if r.ndim != 1 or len(r) < K:
-        raise ValueError(f"--recalls has {r.size} values but --labels has {K} classes (0..{K - 1}): "
-                         "pass one validation recall per class")
-    if s is not None and s.shape != y.shape:
-        raise ValueError(f"--scores must have one value per label: {s.shape} vs labels {y.shape}")
-
 # %% ../nbs/15_cli.ipynb #da7aa8f7
-def prune(labels:Annotated[str, ".npy of the training labels (N integers in 0..K-1)", {'opt': True, 'required': True}],
+def prune_files(labels:Annotated[str, ".npy of the training labels (N integers in 0..K-1)", {'opt': True, 'required': True}],
           recalls:Annotated[str, ".npy of the query model's per-class validation recalls (K values in [0, 1])",
                             {'opt': True, 'required': True}],
-          density:Annotated[float, "fraction of the training set to keep, in (0, 1]", {'opt': True, 'required': True}],
+          density:Annotated[float, "fraction of the training set to keep, in [0, 1]", {'opt': True, 'required': True}],
           scores:str=None, # optional .npy of per-sample scores (N values, higher = harder): hardest kept in a class
           out:str='keep.npy', # where to write the sorted int64 indices of the kept samples
           seed:int=0, # seed of the uniform draw inside classes (when no scores)
           quiet:bool=False, # do not print the per-class summary
          ):
     "DRoP pruning from your own query model: quotas from validation recalls, uniform (or hardest-first) in a class."
-    from drop_nb.select import prune as _prune
     y, r = _load_npy(labels, '--labels'), _load_npy(recalls, '--recalls')
     s = None if scores is None else _load_npy(scores, '--scores')
-    _check_prune_inputs(y, r, s)
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter('always')
-        keep = _prune(y, density, recalls=r, scores=s, quota='drop', within='random' if s is None else 'top',
+        keep = prune(y, density, recalls=r, scores=s, quota='drop', within='random' if s is None else 'top',
                       seed=seed)
     for w in ws: print(f'warning: {w.message}', file=sys.stderr)
     save_npy(out, np.asarray(keep, dtype=np.int64))
@@ -166,7 +142,7 @@ def figures(results:Annotated[str, "results folder of a `drop-nb run` (or a .jso
     return fg.plot_all(df, out, verbose=not quiet)
 
 # %% ../nbs/15_cli.ipynb #418b2711
-def demo(out:str='drop_nb_demo', # results folder (reused: a second demo is instant)
+def run_demo(out:str='drop_nb_demo', # results folder (reused: a second demo is instant)
          preset:str='demo', # 'demo'; 'smoke' for a seconds-long check of the command
          threads:int=1, # torch CPU threads (1 is fastest for these small networks)
          quiet:bool=False, # no progress bar
@@ -186,7 +162,7 @@ def demo(out:str='drop_nb_demo', # results folder (reused: a second demo is inst
     return summary_table(df)
 
 # %% ../nbs/15_cli.ipynb #4487d5cb
-COMMANDS = {'demo': demo, 'run': run, 'prune': prune, 'figures': figures}
+COMMANDS = {'demo': run_demo, 'run': run, 'prune': prune_files, 'figures': figures}
 USAGE = """usage: drop-nb {demo,run,prune,figures} [options]   (drop-nb COMMAND --help for its options)
   demo     MNIST-1D, 500 validation samples per class: Random vs Random+DRoP vs two scores; regime, table, figure
   run      a grid of the protocol (--preset smoke|cpu|gpu|gpu-fast, --data your.npz) into --out; resumable
