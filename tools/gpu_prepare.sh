@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run HERE (not on the device) before the device call: fills the ignored carry folder .gpu_data/ with the data archives,
-# the wheels the device image lacks (fastai & co., for its Python 3.12), and the commit; checks the 64 MiB travel limit.
+# Run on the machine with the data, before copying the tree to a GPU machine: fills the ignored folder .gpu_data/ with
+# the data archives, the wheels a bare GPU image lacks (fastai & co., for Python 3.12) and the commit; checks the size.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd); cd "$REPO"
 SRC=${GPU_DATA_SRC:-$REPO/../shared/data}
@@ -17,5 +17,5 @@ git rev-parse HEAD > "$D/commit.txt"
 git status --porcelain --untracked-files=no | grep -q . && echo "(uncommitted changes in the tree)" >> "$D/commit.txt" || true
 tree=$(git ls-files -z --cached --others --exclude-standard | xargs -0 -r stat -c %s 2>/dev/null | awk '{s+=$1} END{print s+0}')
 carry=$(du -sb "$D" | cut -f1)
-echo "travels: working tree $((tree/1024)) KiB + .gpu_data $((carry/1024)) KiB = $(((tree+carry)/1048576)) MiB of 64 MiB"
+echo "to copy: working tree $((tree/1024)) KiB + .gpu_data $((carry/1024)) KiB = $(((tree+carry)/1048576)) MiB of 64 MiB"
 [ $((tree + carry)) -lt $((64*1048576)) ] || { echo "over the 64 MiB limit: ignore or remove large untracked files"; exit 1; }

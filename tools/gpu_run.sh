@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# One-call GPU reproduction of issue 8 (see tools/gpu_README.md for the exact `run` invocation and the estimate).
-#   device:   bash tools/gpu_run.sh                      ($OUT set by the device tool; .gpu_data/ carried)
-#   dry run:  GPU_RUN_SIZE=tiny OUT=/tmp/gpu_dry/out PYTHON=.venv/bin/python GPU_DATA=/work/shared/data bash tools/gpu_run.sh
+# The GPU grid in one command (tools/gpu_README.md: how to call it, what it writes, the time estimate).
+#   GPU machine: OUT=results_folder bash tools/gpu_run.sh          (.gpu_data/ from tools/gpu_prepare.sh beside it)
+#   CPU dry run: GPU_RUN_SIZE=tiny OUT=dry/out PYTHON=.venv/bin/python GPU_DATA=path/to/data bash tools/gpu_run.sh
 # Phases: install (wheels + the project, offline) -> data (archives decoded into the array cache) -> timing (full-data
 # CIFAR-10, ResNet-9, bf16/channels-last/GPU-resident) -> plan (grid epochs from the measured rate and the time left) ->
 # grid (CIFAR-10 and Tiny-ImageNet-32: the library's preset gpu-fast at E epochs) -> figures (`drop-nb figures`) -> report.
 # Writes under $OUT (<= 8 files): log.txt timing.json results.jsonl summary.md provenance.json figures.tgz runs.tgz
 set -uo pipefail
 SIZE=${GPU_RUN_SIZE:-full}
-: "${OUT:?set OUT to the folder whose files come back}"
+: "${OUT:?set OUT to the folder for the results}"
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd); cd "$REPO"
 CARRY=${GPU_DATA:-$REPO/.gpu_data}                 # holds cifar10.tgz, tinyimagenet32.tgz, whl/, commit.txt
 WORK=${GPU_WORK:-/tmp/drop_gpu_$SIZE}               # scratch: data, cache, results (not returned)
 PY=${PYTHON:-python3}; case $PY in */*) PY=$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY");; esac   # absolute: some steps cd /
 if [ "$SIZE" = tiny ]; then BUDGET=${GPU_RUN_BUDGET_S:-600}; PAR=${GPU_RUN_PARALLEL:-0}
-else BUDGET=${GPU_RUN_BUDGET_S:-400}; PAR=${GPU_RUN_PARALLEL:-1}; fi   # 400 s of script + ~2 min start/transfer < 9 min
+else BUDGET=${GPU_RUN_BUDGET_S:-400}; PAR=${GPU_RUN_PARALLEL:-1}; fi   # seconds the whole script may take
 RESERVE=${GPU_RUN_RESERVE_S:-45}                    # kept back for figures + report after the grid deadline
 T0=$(date +%s)
 mkdir -p "$OUT" "$WORK"; rm -f "$WORK/phases.tsv" "$WORK/grid_all.log"
@@ -28,10 +28,10 @@ left() { echo $(( T0 + BUDGET - $(date +%s) )); }
 echo "gpu_run.sh size=$SIZE budget=${BUDGET}s repo=$REPO carry=$CARRY work=$WORK python=$PY"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 
-COMMIT=$WORK/commit.txt   # the device copy has no .git: prepare wrote the commit into the carried folder
+COMMIT=$WORK/commit.txt   # a copy of the tree without .git: gpu_prepare.sh wrote the commit into .gpu_data
 if git rev-parse HEAD > "$COMMIT" 2>/dev/null; then git status --porcelain --untracked-files=no | grep -q . && echo "(uncommitted changes in the tree)" >> "$COMMIT"
 else cp "$CARRY/commit.txt" "$COMMIT" 2>/dev/null || echo unknown > "$COMMIT"; fi
-phase install   # fastai & co. are not on the device image: wheels carried in .gpu_data/whl (no index reachable)
+phase install   # fastai & co. may be missing on the GPU machine: wheels in .gpu_data/whl (no package index needed)
 if ! $PY -c 'import fastai' 2>/dev/null; then
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$WORK/site" "$CARRY"/whl/*.whl || exit 3
   export PYTHONPATH=$WORK/site${PYTHONPATH:+:$PYTHONPATH}

@@ -1,4 +1,4 @@
-"""Python steps of `tools/gpu_run.sh` (the one-call GPU reproduction of issue 8); each subcommand is one phase.
+"""Python steps of `tools/gpu_run.sh` (the GPU grid in one command); each subcommand is one phase.
 
   tiny-data SRC DST       tiny copies of cifar10.tgz / tinyimagenet32.tgz (same layout) for the CPU dry run
   decode DATASET          decode one archive into the drop_nb array cache (the 'unpack' step)
@@ -16,11 +16,9 @@ from pathlib import Path
 
 TINY = os.environ.get('GPU_RUN_SIZE', 'full') == 'tiny'
 # Peak dense bf16 tensor throughput of an H100/H200 SXM: NVIDIA H200 datasheet, "BF16 Tensor Core 1,979 TFLOPS"
-# (with 2:4 sparsity) = 989.5 TFLOPS dense. Measured here (KINDS.md, 2026-10-28/11-04): 769-798 TFLOP/s on an 8192^3 bf16 matmul.
+# (with 2:4 sparsity) = 989.5 TFLOPS dense.
 PEAK_BF16 = 989.5e12
 PEAK_SRC = 'NVIDIA H200 SXM datasheet: BF16 Tensor Core 1,979 TFLOPS with sparsity -> 989.5 TFLOPS dense'
-MATMUL_BF16 = 788e12
-MATMUL_SRC = 'KINDS.md (this workplace, 2026-10-28): 8192^3 bf16 torch.matmul on random data, 788 TFLOP/s'
 
 PRESET = 'gpu-tiny' if TINY else 'gpu-fast'   # the library preset the grid runs (drop_nb.protocol.PRESETS)
 
@@ -91,18 +89,18 @@ def flops_per_image(model, shape, device)->dict:
     with fc2, ctx, torch.no_grad(): m(x)
     return dict(train=fc.get_total_flops() / B, forward=fc2.get_total_flops() / B)
 
-def timing(out_json:str, epochs:int=0, budget_s:float=19.0, lr:float=0.4, bs:int=512, label_smoothing:float=0.2):
-    "Full-data CIFAR-10, ResNet-9, fastai one-cycle in bf16/channels-last on GPU-resident tensors: time, accuracy, throughput."
+def timing(out_json:str, epochs:int=0, budget_s:float=19.0):
+    "Full-data CIFAR-10 on the grid's recipe (ResNet-9, one-cycle, no label smoothing), bf16 on the GPU: time, accuracy, rate."
     import torch, numpy as np
     from drop_nb.loaders import make_dls   # first: it imports fastai with fastai's import-time notice silenced
-    from fastai.callback.core import Callback, CancelValidException
     from fastai.torch_core import set_seed
     from drop_nb.datasets import load_dataset
     from drop_nb.models import get_model
     from drop_nb.train import make_learner, fit_recipe
     from drop_nb import experiments as ex
-    class NoValid(Callback):
-        def before_validate(self): raise CancelValidException()
+    from drop_nb.protocol import PRESETS
+    r = next(b.recipe for b in PRESETS[PRESET].blocks if b.dataset == 'cifar10')   # the grid's own recipe
+    lr, bs, wd, model = r.lr, r.bs, r.wd, r.model
     cuda = torch.cuda.is_available(); dev = 'cuda' if cuda else 'cpu'
     torch.backends.cudnn.benchmark = cuda   # autotuned conv algorithms (the grid's train_model uses fastai's reproducible mode)
     ds = load_dataset('cifar10')
@@ -111,25 +109,25 @@ def timing(out_json:str, epochs:int=0, budget_s:float=19.0, lr:float=0.4, bs:int
     def learner(seed):
         set_seed(seed)
         dls = make_dls(ds, idx, bs=bs, augment=True)
-        return make_learner(dls, get_model('resnet9', ds), lr=lr, wd=5e-4, label_smoothing=label_smoothing, metrics=[])
-    res = dict(dataset='cifar10', model='resnet9', width=64, bs=bs, lr=lr, wd=5e-4, label_smoothing=label_smoothing,
-               recipe='one_cycle', bf16=cuda, channels_last=cuda, data_on=dev, cudnn_benchmark=cuda, n_train=int(len(idx)),
+        return make_learner(dls, get_model(model, ds), lr=lr, wd=wd, metrics=[])
+    res = dict(dataset='cifar10', model=model, bs=bs, lr=lr, wd=wd, label_smoothing=0.,
+               recipe=r.schedule, bf16=cuda, channels_last=cuda, data_on=dev, cudnn_benchmark=cuda, n_train=int(len(idx)),
                device=torch.cuda.get_device_name() if cuda else platform.processor() or 'cpu')
     # warm-up: one epoch (cuDNN autotuning, allocator, kernels); its rate chooses the epochs that fit `budget_s`
     learn = learner(1)
     with learn.no_bar(), learn.no_logging():
-        _sync(); t0 = time.time(); fit_recipe(learn, 1, schedule='one_cycle', cbs=[NoValid()]); _sync(); tw = time.time() - t0
+        _sync(); t0 = time.time(); fit_recipe(learn, 1, schedule=r.schedule, cbs=[ex.NoValidate()]); _sync(); tw = time.time() - t0
     res.update(warmup_s=round(tw, 3), warmup_img_s=round(len(idx) / tw, 1))
     learn = learner(1)   # second warm-up epoch measures the steady rate (the first one includes autotuning)
     with learn.no_bar(), learn.no_logging():
-        _sync(); t0 = time.time(); fit_recipe(learn, 1, schedule='one_cycle', cbs=[NoValid()]); _sync(); tw2 = time.time() - t0
+        _sync(); t0 = time.time(); fit_recipe(learn, 1, schedule=r.schedule, cbs=[ex.NoValidate()]); _sync(); tw2 = time.time() - t0
     rate = len(idx) / tw2
     E = int(epochs) or max(1, min(24, int(budget_s * rate / len(idx))))
     if TINY: E = 1
     res.update(steady_img_s_probe=round(rate, 1), epochs=E, epoch_rule=f'epochs = min(24, floor({budget_s} s x probe images/s / N)) unless GPU_TIMING_EPOCHS is set')
     learn = learner(0)
     with learn.no_bar(), learn.no_logging():
-        _sync(); t0 = time.time(); fit_recipe(learn, E, schedule='one_cycle', cbs=[NoValid()]); _sync(); tt = time.time() - t0
+        _sync(); t0 = time.time(); fit_recipe(learn, E, schedule=r.schedule, cbs=[ex.NoValidate()]); _sync(); tt = time.time() - t0
     pred_t = ex.predict(learn.model, ds, 'test'); pred_v = ex.predict(learn.model, ds, 'valid')
     acc_t = float((pred_t == ds.y_test).mean()); acc_all = float(np.concatenate([pred_t == ds.y_test, pred_v == ds.y_valid]).mean())
     img_s = E * len(idx) / tt
@@ -140,7 +138,6 @@ def timing(out_json:str, epochs:int=0, budget_s:float=19.0, lr:float=0.4, bs:int
                flops_train_per_img=fl['train'], flops_fwd_per_img=fl['forward'],
                achieved_tflops=round(fl['train'] * img_s / 1e12, 2),
                frac_peak_bf16=round(fl['train'] * img_s / PEAK_BF16, 4), peak_bf16_tflops=PEAK_BF16 / 1e12, peak_source=PEAK_SRC,
-               frac_measured_matmul=round(fl['train'] * img_s / MATMUL_BF16, 4), matmul_source=MATMUL_SRC,
                flop_count_note='torch.utils.flop_counter.FlopCounterMode, one batch of 8, forward+backward (conv/matmul FLOPs; BN/ReLU/pool not counted)',
                target='>= 0.93 test accuracy in <= 20 s of training',
                target_met=bool(acc_all >= 0.93 and tt <= 20.0))
@@ -152,12 +149,12 @@ def grid(dataset:str, epochs:int, deadline:float, *args):
     "The PRESET grid of `dataset` at `epochs` epochs into --out (resumable), skipping runs that would start after `deadline`."
     import argparse
     from drop_nb import experiments as ex
-    from drop_nb.cli import _shard
     a = argparse.ArgumentParser(prog='gpu_tasks.py grid'); a.add_argument('--out', required=True); a.add_argument('--shard')
     a = a.parse_args(args)
-    cfgs = _shard(ex.make_grid(PRESET, datasets=[dataset], epochs=int(epochs)), a.shard)
+    cfgs = ex.make_grid(PRESET, datasets=[dataset], epochs=int(epochs))
+    if a.shard: cfgs = ex.shard_grid(cfgs, *map(int, a.shard.split('/')))
     def guarded(cfg, out):
-        if time.time() > float(deadline): raise TimeoutError('device-time budget reached: run skipped (rerun the same command to resume)')
+        if time.time() > float(deadline): raise TimeoutError('time budget reached: run skipped (rerun the same command to resume)')
         return ex.run_one(cfg, out)
     print(f'grid {PRESET} {dataset} E={epochs} shard={a.shard}: {len(cfgs)} runs; recipe {cfgs[0].recipe}', flush=True)
     t0 = time.time(); df = ex.run_grid(cfgs, a.out, run_fn=guarded, progress=False)
@@ -186,10 +183,10 @@ def report(results:str, outdir:str, phases_file:str, timing_json:str, commit_fil
     "results.jsonl, summary.md, provenance.json under `outdir`."
     import numpy as np
     from dataclasses import asdict
-    from drop_nb import store
+    from drop_nb import store, analysis
     from drop_nb.protocol import PRESETS
     out = Path(outdir); out.mkdir(parents=True, exist_ok=True)
-    df = store.load_results(results)
+    df = analysis.results_table(results)
     store.export_results(df, out/'results.jsonl')
     phases = {}
     if Path(phases_file).exists():
@@ -221,8 +218,8 @@ def report(results:str, outdir:str, phases_file:str, timing_json:str, commit_fil
               f'; failed or skipped lines in the grid log: {len(prov["failed_or_skipped"])}', '']
     for d, g in df[np.isclose(df['imbalance'].astype(float), 1.0)].groupby('dataset'):
         lines += [f'## {d}: mean over seeds (accuracy, worst-class accuracy)', '', '```',
-                  store.seed_means(g).round(4).to_string(), '```', '']
-        cc = store.claim_check(g) if 'Random+DRoP' in set(g.protocol) else []
+                  analysis.seed_means(g).round(4).to_string(), '```', '']
+        cc = analysis.claim_check(g) if 'Random+DRoP' in set(g.protocol) else []
         if len(cc): lines += [f'### {d}: claim check (Random+DRoP vs the other pruning protocols, worst-class accuracy)', '', '```', cc.round(4).to_string(), '```', '']
     (out/'summary.md').write_text('\n'.join(lines) + '\n')
     (out/'provenance.json').write_text(json.dumps(store.canonical(prov), indent=1))
@@ -232,16 +229,9 @@ def report(results:str, outdir:str, phases_file:str, timing_json:str, commit_fil
 SIZES = {'cifar10': 50_000, 'tinyimagenet': 100_000} # training images when a recipe keeps them all
 
 def grid_images(E:int)->float:
-    "Training images the PRESET grid processes at E epochs: final models (pruned-epoch rule) and each bundle's query runs."
+    "Training images the PRESET grid processes at E epochs (`drop_nb.experiments.grid_cost`, the sharding's estimate too)."
     from drop_nb import experiments as ex
-    from drop_nb.protocol import data_key
-    tot, queries = 0.0, set()
-    for c in ex.make_grid(PRESET, epochs=E):
-        N = c.recipe.n_train or SIZES[c.dataset]
-        tot += ex._cost(c) * N
-        queries |= {(data_key(c), q, N, c.recipe.n_inits, c.recipe.epochs if q == 'full' else c.recipe.query_epochs)
-                    for q in ex._query_kinds(c)}
-    return tot + sum(n_inits * e * N for _, _, N, n_inits, e in queries)
+    return ex.grid_cost(ex.make_grid(PRESET, epochs=E), SIZES)
 
 def plan(timing_json:str, budget_s:float, parallel:float=1.0, overhead:float=1.2, e_min:int=2, e_max:int=24):
     "The largest grid epochs E whose training images, at the timing run's rate x `parallel` / `overhead`, fit `budget_s`."
