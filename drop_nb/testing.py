@@ -39,8 +39,7 @@ def make_fake_tinyimagenet(root:str|Path, # folder to create
                            n_classes:int=4, # number of wnids
                            n_train:int=3, # training images per class
                            n_val:int=2, # val images per class
-                           size:int=32, # image side in pixels
-                           seed:int=0, # seed of the pixel noise
+                           size:int=32, seed:int=0, # image side in pixels; seed of the pixel noise
                           )->Path:
     "Write a tiny folder in the official Tiny-ImageNet layout (random JPEGs; for tests and examples)."
     from PIL import Image
