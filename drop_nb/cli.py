@@ -102,7 +102,8 @@ def _load_npy(path, what):
                          "save it with np.save(path, array)") from None
 
 # %% ../nbs/15_cli.ipynb #da7aa8f7
-def prune_files(labels:Annotated[str, ".npy of the training labels (N integers in 0..K-1)", {'opt': True, 'required': True}],
+def prune_files(labels:Annotated[str, ".npy of the training labels (N integers in 0..K-1)",
+                                 {'opt': True, 'required': True}],
           recalls:Annotated[str, ".npy of the query model's per-class validation recalls (K values in [0, 1])",
                             {'opt': True, 'required': True}],
           density:Annotated[float, "fraction of the training set to keep, in [0, 1]", {'opt': True, 'required': True}],

@@ -241,8 +241,8 @@ def short_query(cfg:RunConfig, # run config
     r, sched = cfg.recipe, 'constant' if kind == 'random' else cfg.recipe.schedule
     q = query_scores(lambda s: _learner(cfg, ds, s), None if kind == 'random' else kind, r.n_inits,
                      epochs=r.query_epochs, dl=eval_dl(ds, 'train', bs=256), n=len(ds.y_train),
-                     fit=lambda learn, e: _fit(learn, e, sched), seeds=[query_seed(cfg.seed, i) for i in range(r.n_inits)],
-                     recall_cb=lambda: _recall_cb(ds))
+                     fit=lambda learn, e: _fit(learn, e, sched), recall_cb=lambda: _recall_cb(ds),
+                     seeds=[query_seed(cfg.seed, i) for i in range(r.n_inits)])
     return _stack([_best_recalls(cb, ds) for cb in q.recall_cbs]) | ({} if q.scores is None else {kind: q.scores})
 
 # %% ../nbs/12_experiments.ipynb #92cbf8f8

@@ -321,7 +321,8 @@ class QuotaRule:
     label:str='' # one line for tables and the grammar
     def __post_init__(self):
         if bad := set(self.needs) - {'recalls', 'kept', 'candidates'}:
-            raise ValueError(f"QuotaRule {self.name!r}: needs {sorted(bad)} unknown; use 'recalls', 'kept', 'candidates'")
+            raise ValueError(f"QuotaRule {self.name!r}: needs {sorted(bad)} unknown; "
+                             "use 'recalls', 'kept', 'candidates'")
 
 # %% ../nbs/01_quotas.ipynb #691fad97
 QUOTA_RULES = {} # rule name -> `QuotaRule`, in the order tables list their suffixes

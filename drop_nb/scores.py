@@ -178,7 +178,8 @@ def score_dl(model:nn.Module, # classifier (in any mode; scored in eval mode)
     "Per-sample `score` over every sample of `dl` as a float64 vector indexed by dataset index (NaN where absent)."
     sc = SCORES.get(score) if isinstance(score, str) else Score(None, 'f', 'short', score)
     if sc is None or sc.fn is None:
-        raise ValueError(f"score={score!r}: use one of {[k for k, s in SCORES.items() if s.fn]} or a function f(model, x, y)")
+        raise ValueError(f"score={score!r}: use one of {[k for k, s in SCORES.items() if s.fn]} "
+                         "or a function f(model, x, y)")
     world, rank = _world(), _rank()
     I, V, Y = [], [], []
     for i, b in enumerate(_plain(dl)):
@@ -403,7 +404,8 @@ def query_scores(learner_fn:Callable, # learner_fn(seed) -> fresh fastai Learner
         finally:
             if rcb is not None: learn.remove_cb(rcb)
         if score is not None:
-            S.append(score_dl(learn.model, dl if dl is not None else learn.dls.train, score, n=n, seed=seeds[i], **kwargs))
+            dl_i = dl if dl is not None else learn.dls.train
+            S.append(score_dl(learn.model, dl_i, score, n=n, seed=seeds[i], **kwargs))
         if rcb is not None and rcb.acc_hist: R.append(rcb.best_recalls); cbs.append(rcb)
     S, R = np.stack(S) if S else None, np.stack(R) if R else None
     return SimpleNamespace(scores=None if S is None else S.mean(0), all_scores=S, recalls=None if R is None else

@@ -30,7 +30,7 @@ METRIC_LABELS = {'avg_acc': 'average accuracy', 'worst_acc': 'worst-class accura
                  'weighted_group_acc': 'weighted average accuracy'} # axis and table labels of the metric columns
 
 # %% ../nbs/12a_tables.ipynb #6aa4f79f
-def runs_table(results, # a results DataFrame, or a results folder / .jsonl / .csv table (read by `analysis.results_table`)
+def runs_table(results, # a results DataFrame, or a results folder / .jsonl / .csv table (read by `results_table`)
               )->pd.DataFrame:
     "A checked copy of a results table: required columns present, `imbalance` 1 where absent, arms added."
     df = results_table(results) if isinstance(results, (str, Path)) else results
@@ -51,7 +51,8 @@ def family_variant(protocol:str, # a protocol or arm name, e.g. 'EL2N+DRoP' or '
     try: p = Protocol.parse(name)
     except ValueError: return name, ''                                   # a protocol of the user's own
     if p.full: return name, ''
-    return SCORES[p.score].name, '+'.join(v for v in (p.suffix, {v: k for k, v in LOSSES.items()}.get(p.loss, '')) if v)
+    loss = {v: k for k, v in LOSSES.items()}.get(p.loss, '')
+    return SCORES[p.score].name, '+'.join(v for v in (p.suffix, loss) if v)
 
 # %% ../nbs/12a_tables.ipynb #086457c3
 def families()->list:
