@@ -15,7 +15,7 @@ from fastcore.meta import delegates
 from .store import REF_TAG
 from .analysis import seed_means
 from .scores import score_named
-from .quotas import is_pruned
+from .quotas import is_pruned, QUOTA_RULES
 from .tables import (MissingRunsError, METRIC_LABELS, FAMILY_ORDER, VARIANT_ORDER, runs_table, select_runs,
     family_variant, protocol_order, pruned_protocols, class_densities, density_correlations, group_densities,
     paired_differences, accuracy_table, paired_table)
@@ -312,7 +312,9 @@ def _accuracy_jobs(bal:pd.DataFrame, s:str, dpi:int)->list:
     ps = protocol_order(bal['arm'].unique())
     pruned = pruned_protocols(bal, ps); anchors = [p for p in ps if p not in pruned]
     fv = {p: family_variant(p) for p in pruned}
-    drop, plain = [p for p in pruned if fv[p][1].startswith('DRoP')], [p for p in pruned if fv[p][1] == '']
+    recall_sufs = {s for r in QUOTA_RULES.values() if 'recalls' in r.needs for s in r.suffixes}   # DRoP's variants
+    drop = [p for p in pruned if fv[p][1].split('+')[0] in recall_sufs]
+    plain = [p for p in pruned if fv[p][1] == '']
     paired = protocol_order(drop + [p for p in plain if fv[p][0] in {fv[q][0] for q in drop}])
     jobs, seen = [], []
     for k, v in (('baselines', plain), ('drop', paired), ('all', pruned)):
