@@ -10,7 +10,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['CIFAR_LAYOUT', 'TINYIMAGENET_LAYOUT', 'cache_dir', 'atomic_write', 'save_arrays', 'load_arrays', 'decode_image',
-           'FileSource', 'fingerprint', 'cached_decode', 'read_class_folders', 'read_tinyimagenet']
+           'FileSource', 'fingerprint', 'cached_decode', 'read_class_folders', 'image_folder_subset',
+           'read_tinyimagenet']
 
 # %% ../nbs/04a_archives.ipynb #50b353e3
 def cache_dir()->Path:
@@ -132,6 +133,30 @@ def read_class_folders(src:FileSource, # the folder or archive
         out[f'x_{split}'] = x.transpose(0, 3, 1, 2).copy()
         out[f'y_{split}'] = np.array([cid[c] for c, _ in its], dtype=np.int64)
     return out, classes
+
+# %% ../nbs/04a_archives.ipynb #53ff3cd8
+def image_folder_subset(archive:Path, # a .tgz/.tar in the layout `<top>/{train,test}/<class>/<image>` (fastai's CIFAR)
+                        n_train:int, # training images per class, into train/
+                        n_valid:int, # the first test images of each class, into valid/
+                        n_test:int, # the next test images of each class, into test/
+                       )->Path: # `<cache>/<archive name>_jpg_<n_train>_<n_valid>_<n_test>` with train/, valid/, test/
+    "An image folder in the cache with the first images of each class and split of an archive (written once)."
+    archive = Path(archive)
+    dest = cache_dir()/f"{archive.name.split('.')[0]}_jpg_{n_train}_{n_valid}_{n_test}"
+    if (dest/'done').exists(): return dest
+    want, seen = {'train': n_train, 'test': n_valid + n_test}, {}
+    with tarfile.open(archive) as tar:
+        for m in tar:
+            parts = m.name.removeprefix('./').split('/')               # <top>/<split>/<class>/<file>
+            if not m.isfile() or len(parts) != 4 or parts[1] not in want: continue
+            _, split, cls, fn = parts
+            i = seen[split, cls] = seen.get((split, cls), 0) + 1     # the i-th image of this class and split
+            if i > want[split]: continue
+            out = 'train' if split == 'train' else 'valid' if i <= n_valid else 'test'
+            (dest/out/cls).mkdir(parents=True, exist_ok=True)
+            (dest/out/cls/fn).write_bytes(tar.extractfile(m).read())
+    (dest/'done').touch()
+    return dest
 
 # %% ../nbs/04a_archives.ipynb #996ab104
 TINYIMAGENET_LAYOUT = ('<root>/train/<wnid>/images/*.JPEG, <root>/val/images/*.JPEG, '

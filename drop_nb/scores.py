@@ -4,9 +4,10 @@
 
 # %% auto #0
 __all__ = ['SCORES', 'SCORE_FNS', 'el2n', 'class_mean_distance', 'ssp', 'random_scores', 'check_scores', 'Score',
-           'register_score', 'unregister_score', 'score_named', 'score_dl', 'IndexedStatsCB', 'ForgettingCB',
-           'DynamicUncertaintyCB', 'ClassRecallCB', 'query_scores', 'ccs', 'ccs_beta', 'eval_mode', 'get_embed_fn',
-           'get_head', 'embeddings', 'grand_loop', 'grand', 'IndexCB', 'gather_by_index', 'patch_fastai_distributed']
+           'register_score', 'unregister_score', 'score_named', 'score_dl', 'IndexedStats', 'IndexedStatsCB',
+           'ForgettingStats', 'ForgettingCB', 'DynamicUncertaintyStats', 'DynamicUncertaintyCB', 'EL2NStats',
+           'ClassRecallCB', 'query_scores', 'ccs', 'ccs_beta', 'eval_mode', 'get_embed_fn', 'get_head', 'embeddings',
+           'grand_loop', 'grand', 'IndexCB', 'gather_by_index', 'patch_fastai_distributed']
 
 # %% ../nbs/07_scores.ipynb #a522037e
 import warnings
@@ -28,6 +29,11 @@ _all_ = ['eval_mode', 'get_embed_fn', 'get_head', 'embeddings', 'grand_loop', 'g
          'gather_by_index', 'patch_fastai_distributed']   # from drop_nb.distrib
 
 # %% ../nbs/07_scores.ipynb #7de785cd
+def _error_norm(logits:torch.Tensor, y:torch.Tensor)->torch.Tensor:
+    "EL2N of each row: the L2 norm of softmax(logits) minus the one-hot label."
+    p = F.softmax(logits.float(), -1)
+    return (p - F.one_hot(y.long(), p.shape[-1])).norm(dim=-1)
+
 def el2n(model:nn.Module, # classifier returning logits
          x:torch.Tensor, # inputs (un-augmented)
          y:torch.Tensor, # integer labels
@@ -37,9 +43,7 @@ def el2n(model:nn.Module, # classifier returning logits
     x, y = _as_xy(model, x, y)
     out = []
     with eval_mode(model), torch.no_grad():
-        for i in range(0, len(x), bs):
-            p = F.softmax(model(x[i:i+bs]).float(), -1)
-            out.append((p - F.one_hot(y[i:i+bs], p.shape[-1])).norm(dim=-1).cpu())
+        for i in range(0, len(x), bs): out.append(_error_norm(model(x[i:i+bs]), y[i:i+bs]).cpu())
     return torch.cat(out) if out else torch.zeros(0)
 
 # %% ../nbs/07_scores.ipynb #aeed82f2
@@ -224,24 +228,18 @@ def _learn_idx(learn, n_pred):
     return idx
 
 # %% ../nbs/07_scores.ipynb #ef321c7b
-class IndexedStatsCB(Callback):
-    "Base callback: one statistic per training sample per epoch, summed at dataset index, gathered across ranks."
-    order, run_valid = 60, False
-    def __init__(self, n:int|None=None): self.n = n  # number of training samples (default: from the train loader)
-    def batch_stat(self, pred, y): raise NotImplementedError
-    def reset(self, n): raise NotImplementedError
-    def update(self, ep): raise NotImplementedError
-    def before_fit(self):   # validate() and get_preds() run it too: the statistics reset at the first training pass
-        self._skip, self._fresh = hasattr(self.learn, 'lr_finder'), True
-    def before_train(self):
-        self._sum = self._cnt = None
-        if self._skip or not self._fresh: return
-        self.N = _loader_size(self.learn.dls.train, self.n)
-        self.reset(self.N); self.epochs_seen, self._fresh = 0, False
-    def after_batch(self):
-        if self._skip or not self.learn.training: return
-        pred, y = self.learn.pred.detach(), self.learn.yb[0]
-        idx = _learn_idx(self.learn, len(pred)).to(pred.device)
+class IndexedStats:
+    "One statistic per sample per epoch, summed at dataset index over the epoch's batches, gathered across ranks."
+    def batch_stat(self, pred, y): raise NotImplementedError   # the statistic of each sample of a batch, shape (bs,)
+    def reset(self, n): raise NotImplementedError              # empty statistics for n samples
+    def update(self, ep): raise NotImplementedError            # fold in one epoch's vector (NaN: not presented)
+    def start(self, n:int): # number of samples: dataset indices 0..n-1
+        "Start afresh for `n` samples."
+        self.N, self.epochs_seen, self._sum, self._cnt = int(n), 0, None, None
+        self.reset(self.N)
+    def add_batch(self, idx, pred, y):
+        "Add the statistic of each sample of a batch (predictions `pred`, labels `y`) at its dataset index `idx`."
+        idx = torch.as_tensor(idx).long().to(pred.device)
         if len(idx) and (idx.min() < 0 or idx.max() >= self.N):
             raise ValueError(f'dataset index {int(idx.max())} is outside [0, n={self.N}): '
                              'pass n= the size of the whole training split')
@@ -249,23 +247,39 @@ class IndexedStatsCB(Callback):
             self._sum = torch.zeros(self.N, device=pred.device); self._cnt = torch.zeros(self.N, device=pred.device)
         self._sum.index_add_(0, idx, self.batch_stat(pred, y).float())
         self._cnt.index_add_(0, idx, torch.ones(len(idx), device=pred.device))
-    def after_train(self):
-        if self._skip: return
+    def end_epoch(self):
+        "Gather the epoch's sums by index over all ranks (every rank must call it) and fold them in with `update`."
         if self._sum is None: self._sum, self._cnt = torch.zeros(self.N), torch.zeros(self.N)
         self.update(gather_by_index(self._sum, self._cnt))
-        self.epochs_seen += 1
+        self._sum = self._cnt = None; self.epochs_seen += 1
+
+class IndexedStatsCB(Callback, IndexedStats):
+    "Base callback: an `IndexedStats` fed by a fastai Learner's training batches at `learn.idx`, an epoch per pass."
+    order, run_valid = 60, False
+    def __init__(self, n:int|None=None): self.n = n  # number of training samples (default: from the train loader)
+    def before_fit(self):   # validate() and get_preds() run it too: the statistics reset at the first training pass
+        self._skip, self._fresh = hasattr(self.learn, 'lr_finder'), True
+    def before_train(self):
+        self._sum = self._cnt = None
+        if self._skip or not self._fresh: return
+        self.start(_loader_size(self.learn.dls.train, self.n)); self._fresh = False
+    def after_batch(self):
+        if self._skip or not self.learn.training: return
+        pred = self.learn.pred.detach()
+        self.add_batch(_learn_idx(self.learn, len(pred)), pred, self.learn.yb[0])
+    def after_train(self):
+        if not self._skip: self.end_epoch()
 
 # %% ../nbs/07_scores.ipynb #7ef4aa33
-class ForgettingCB(IndexedStatsCB):
-    "Forgetting events per training sample (Toneva et al. 2019) by dataset index; `scores` after fit, higher = harder."
+class ForgettingStats(IndexedStats):
+    "Forgetting events per sample (Toneva et al. 2019) by dataset index, from each epoch's correctness; `scores`."
     def __init__(self,
                  never_learned:str='max', # never-correct: 'max' (#presentations, Toneva), 'zero' (DRoP code), 'inf'
-                 n:int|None=None, # number of training samples (default: largest index of the train loader + 1)
                 ):
         if never_learned not in ('max', 'zero', 'inf'):
             raise ValueError(f"never_learned={never_learned!r}: use 'max' (Toneva et al.), 'zero' (DRoP code) "
                              "or 'inf'")
-        super().__init__(n); self.never_learned = never_learned
+        self.never_learned = never_learned
     def batch_stat(self, pred, y): return (pred.argmax(-1) == y).float()
     def reset(self, n):
         self.prev = torch.full((n,), float('nan'), dtype=torch.float64)
@@ -286,6 +300,14 @@ class ForgettingCB(IndexedStatsCB):
         s[self.presented == 0] = float('nan')
         return s.numpy()
 
+class ForgettingCB(IndexedStatsCB, ForgettingStats):
+    "Forgetting events per training sample of a fastai `Learner`, by dataset index; `scores` after fit, higher = harder."
+    def __init__(self,
+                 never_learned:str='max', # never-correct: 'max' (#presentations, Toneva), 'zero' (DRoP code), 'inf'
+                 n:int|None=None, # number of training samples (default: largest index of the train loader + 1)
+                ):
+        ForgettingStats.__init__(self, never_learned); IndexedStatsCB.__init__(self, n)
+
 # %% ../nbs/07_scores.ipynb #f7c9634b
 def _nanstd(a:torch.Tensor, ddof:int=1):
     "Std over dim 0 ignoring NaN; NaN where fewer than ddof+1 values."
@@ -295,15 +317,14 @@ def _nanstd(a:torch.Tensor, ddof:int=1):
     return torch.where(c > ddof, v.sqrt(), torch.full_like(v, float('nan')))
 
 # %% ../nbs/07_scores.ipynb #c92ec90f
-class DynamicUncertaintyCB(IndexedStatsCB):
-    "Dynamic Uncertainty (He et al. 2024) per training sample, by dataset index; `scores` after fit, higher = harder."
+class DynamicUncertaintyStats(IndexedStats):
+    "Dynamic Uncertainty (He et al. 2024) per sample by dataset index, from each epoch's true-class probability."
     def __init__(self,
                  J:int=10, # window length in epochs
                  ddof:int=1, # std denominator J - ddof (1: unbiased, as torch.std)
-                 n:int|None=None, # number of training samples (default: largest index of the train loader + 1)
                 ):
         if J < 2: raise ValueError(f'J={J}: the window needs at least 2 epochs (He et al. use J=10)')
-        super().__init__(n); self.J, self.ddof = J, ddof
+        self.J, self.ddof = J, ddof
     def batch_stat(self, pred, y): return F.softmax(pred.float(), -1).gather(1, y.long()[:, None])[:, 0]
     def reset(self, n):
         self.window = deque(maxlen=self.J)
@@ -317,11 +338,31 @@ class DynamicUncertaintyCB(IndexedStatsCB):
     def scores(self)->np.ndarray:
         "Mean windowed std of the true-class probability, by dataset index (NaN where never measured)."
         if self.ucnt.sum() == 0 and len(self.window):
-            warnings.warn(f'DynamicUncertaintyCB: {len(self.window)} epochs < J={self.J}; '
+            warnings.warn(f'{type(self).__name__}: {len(self.window)} epochs < J={self.J}; '
                           'using one window over all epochs')
             return _nanstd(torch.stack(list(self.window)), self.ddof).numpy()
         nan = torch.full_like(self.usum, float('nan'))
         return torch.where(self.ucnt > 0, self.usum / self.ucnt.clamp(min=1), nan).numpy()
+
+class DynamicUncertaintyCB(IndexedStatsCB, DynamicUncertaintyStats):
+    "Dynamic Uncertainty per training sample of a fastai `Learner`, by dataset index; `scores` after fit."
+    def __init__(self,
+                 J:int=10, # window length in epochs
+                 ddof:int=1, # std denominator J - ddof (1: unbiased, as torch.std)
+                 n:int|None=None, # number of training samples (default: largest index of the train loader + 1)
+                ):
+        DynamicUncertaintyStats.__init__(self, J, ddof); IndexedStatsCB.__init__(self, n)
+
+# %% ../nbs/07_scores.ipynb #b475f091
+class EL2NStats(IndexedStats):
+    "EL2N of each sample from the training forward pass of the latest epoch that presented it, by dataset index."
+    def batch_stat(self, pred, y): return _error_norm(pred, y)
+    def reset(self, n): self.last = torch.full((n,), float('nan'), dtype=torch.float64)
+    def update(self, e): seen = ~e.isnan(); self.last[seen] = e[seen]
+    @property
+    def scores(self)->np.ndarray:
+        "The latest EL2N of each sample (NaN: never presented); higher = harder."
+        return self.last.numpy().copy()
 
 # %% ../nbs/07_scores.ipynb #807bdc50
 class ClassRecallCB(Callback):

@@ -22,11 +22,13 @@ def make_fake_image_folder(root:str|Path, # folder to create
                            n_test:int=2, # test images per class
                            size:int=32, # image side in pixels
                            seed:int=0, # seed of the pixel noise
+                           n_valid:int=0, # validation images per class, in valid/ (none: no valid/ folder)
                           )->Path:
-    "Write a tiny `{train,test}/<class>/<i>.jpg` folder of random JPEGs (for tests and examples)."
+    "Write a tiny `{train,valid,test}/<class>/<i>.jpg` folder of random JPEGs (for tests and examples)."
     from PIL import Image
     root = Path(root); rng = np.random.default_rng(seed)
-    for split, n in (('train', n_train), ('test', n_test)):
+    for split, n in (('train', n_train), ('test', n_test), ('valid', n_valid)):
+        if split == 'valid' and not n: continue
         for ci, c in enumerate(classes):
             (root/split/c).mkdir(parents=True, exist_ok=True)
             for i in range(n):
