@@ -13,6 +13,8 @@ statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Produ
 spdx, lic_classifier = licenses[cfg['license']]
 
 def _split(key): return cfg.get(key, '').split()
+extras = {'hf': _split('hf_requirements')}                    # optional: Hugging Face datasets in drop_nb.pytorch
+extras['dev'] = _split('dev_requirements') + extras['hf']     # the tests cover the optional extras too
 
 setuptools.setup(
     name=cfg['lib_name'], version=cfg['version'], description=cfg['description'],
@@ -21,7 +23,7 @@ setuptools.setup(
     keywords=cfg['keywords'], python_requires=f">={cfg['min_python']}",
     packages=setuptools.find_packages(include=[cfg['lib_path'], f"{cfg['lib_path']}.*"]),
     include_package_data=True, zip_safe=False,
-    install_requires=_split('requirements'), extras_require={'dev': _split('dev_requirements')},
+    install_requires=_split('requirements'), extras_require=extras,
     entry_points={'console_scripts': _split('console_scripts'),
                   'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     classifiers=[f"Development Status :: {statuses[int(cfg['status'])-1]}", f"Intended Audience :: {cfg['audience']}",

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['WithIndex', 'dataset_labels', 'prune_dataset', 'model_recalls', 'ScoreRecorder']
 
-# %% ../nbs/14a_pytorch.ipynb #d13db6e3
+# %% ../nbs/14a_pytorch.ipynb #236a658d
 import sys, warnings
 import numpy as np
 import torch
@@ -16,7 +16,7 @@ from .select import prune, check_labels
 from .metrics import class_recalls
 from .grand import eval_mode, _device
 
-# %% ../nbs/14a_pytorch.ipynb #c264e07e
+# %% ../nbs/14a_pytorch.ipynb #c140f50d
 class WithIndex(Dataset):
     "`ds` whose items carry their position in it: `(x, y, idx)` for tuple items, the dict plus `'idx'` for dicts."
     def __init__(self, ds): self.ds = ds  # a map-style dataset: torch, torchvision, Hugging Face
@@ -29,7 +29,7 @@ class WithIndex(Dataset):
         if isinstance(item, (tuple, list)): return (*item, i)
         raise TypeError(f"WithIndex needs items that are tuples (x, y) or dicts, got {type(item).__name__}")
 
-# %% ../nbs/14a_pytorch.ipynb #2f547743
+# %% ../nbs/14a_pytorch.ipynb #710f12fd
 def _hf_module():
     "The `datasets` module if the caller imported it (no Hugging Face dataset can exist otherwise), else None"
     return sys.modules.get('datasets')
@@ -43,7 +43,7 @@ def _is_fastai(ds)->bool:
     core, tab = sys.modules.get('fastai.data.core'), sys.modules.get('fastai.tabular.core')
     return (core is not None and isinstance(ds, core.Datasets)) or (tab is not None and isinstance(ds, tab.Tabular))
 
-# %% ../nbs/14a_pytorch.ipynb #10e84e8f
+# %% ../nbs/14a_pytorch.ipynb #47aeddfa
 def _hf_column(ds, col=None)->str:
     "The label column of a Hugging Face dataset: `col`, else 'label' or 'labels', else its one `ClassLabel` column"
     cols = list(ds.column_names)
@@ -54,8 +54,8 @@ def _hf_column(ds, col=None)->str:
         if c in cols: return c
     cl = [c for c, f in ds.features.items() if type(f).__name__ == 'ClassLabel']
     if len(cl) == 1: return cl[0]
-    raise ValueError(f"the dataset has {'the ClassLabel columns ' + str(cl) if cl else 'no label, labels or ClassLabel column'}"
-                     f" (columns {cols}): pass labels='<column>' to name its label column")
+    found = f'the ClassLabel columns {cl}' if cl else 'no label, labels or ClassLabel column'
+    raise ValueError(f"the dataset has {found} (columns {cols}): pass labels='<column>' to name its label column")
 
 def _hf_labels(ds, col=None)->tuple:
     "(labels, class names or None) of a Hugging Face dataset's label column"
@@ -69,7 +69,7 @@ def _hf_labels(ds, col=None)->tuple:
                                                f"first, e.g. ds = ds.class_encode_column({col!r})")
     return y, (list(f.names) if type(f).__name__ == 'ClassLabel' else None)
 
-# %% ../nbs/14a_pytorch.ipynb #f6b4c06b
+# %% ../nbs/14a_pytorch.ipynb #14f10dd2
 def _read(ds, col=None)->tuple:
     "(labels or None, class names or None) of `ds`, without loading its inputs"
     if isinstance(ds, WithIndex): return _read(ds.ds, col)
@@ -91,7 +91,7 @@ def _read(ds, col=None)->tuple:
     c = getattr(ds, 'classes', None)
     return (getattr(ds, 'labels', None) if y is None else y), (None if c is None else list(c))
 
-# %% ../nbs/14a_pytorch.ipynb #66599a4d
+# %% ../nbs/14a_pytorch.ipynb #13b6c934
 _NO_LABELS = ("{} has no labels that can be read without loading its inputs (drop_nb reads `.targets` or `.labels` "
               "as torchvision datasets have, a TensorDataset's last tensor, a Hugging Face dataset's label column, a "
               "fastai dataset's target): pass labels= (one class id per sample in the dataset's order, e.g. "
@@ -107,7 +107,8 @@ def _labels_names(ds, labels=None)->tuple:
     if labels is not None and not isinstance(labels, str): y, names = labels, None
     else:
         if labels is not None and not _is_hf(_inner(ds)): raise ValueError(
-            f"labels={labels!r} names a column, and only a Hugging Face dataset has columns: pass one class id per sample")
+            f"labels={labels!r} names a column, and only a Hugging Face dataset has columns: pass one class id "
+            "per sample")
         y, names = _read(ds, labels)
         if y is None: raise TypeError(_NO_LABELS.format(type(_inner(ds)).__name__))
     y = check_labels(y)[0]
@@ -121,7 +122,7 @@ def dataset_labels(ds, # torch (`.targets`, TensorDataset, Subset, ...), Hugging
     "The class id of every sample of a dataset, read without loading any input."
     return _labels_names(ds, labels)[0]
 
-# %% ../nbs/14a_pytorch.ipynb #bfe83b57
+# %% ../nbs/14a_pytorch.ipynb #14d90d81
 def _training_scores(scores, n):
     "`scores` as one float per training sample, or an error that says where NaN comes from"
     s = check_scores(scores, n, allow_nan=True)
@@ -143,7 +144,7 @@ def _kept(y, d, recalls, scores, seed, names, kwargs, where:str, hint:str)->np.n
     kw = {} if names is None else {'n_classes': len(names), 'class_names': names}
     return prune(y, d, recalls, s, seed=seed, **{**kw, **kwargs})
 
-# %% ../nbs/14a_pytorch.ipynb #f530a5f3
+# %% ../nbs/14a_pytorch.ipynb #ee2201e1
 def prune_dataset(ds, # a dataset whose labels `dataset_labels` reads (torch, Hugging Face, fastai), or pass labels=
                   density:float, # the fraction of the dataset to keep, in [0, 1]
                   recalls=None, # per-class validation recalls in class-id order (`model_recalls`): DRoP's quotas
@@ -164,7 +165,7 @@ def prune_dataset(ds, # a dataset whose labels `dataset_labels` reads (torch, Hu
         return subset_dataset(ds, keep)
     return Subset(ds, keep.tolist())
 
-# %% ../nbs/14a_pytorch.ipynb #0030778e
+# %% ../nbs/14a_pytorch.ipynb #c9aaddb3
 _BAD_BATCH = ("a batch must be a tuple (x, y) or (x, y, idx), or a dict with the labels under 'label' or 'labels' "
               "(Hugging Face style); got {}")
 
@@ -178,7 +179,7 @@ def _split_batch(b)->tuple:
     raise ValueError(_BAD_BATCH.format(type(b).__name__))
 
 def _logits(model, x, dev, dt)->torch.Tensor:
-    "The logits of `model` on batch inputs `x` (a tensor, or a dict: one entry passed positionally, several as keywords)"
+    "The logits of `model` on inputs `x`: a tensor, or a dict (one entry passed positionally, several as keywords)"
     mv = lambda t: (t.to(dev, dt) if t.is_floating_point() else t.to(dev)) if torch.is_tensor(t) else t
     if isinstance(x, dict):
         x = {k: mv(v) for k, v in x.items()}
@@ -193,7 +194,7 @@ def _warn_missing(r, names, who:str):
     if miss: warnings.warn(f"{who}: no validation sample of class(es) {miss}; their recall is NaN: fill it before "
                            "DRoP (e.g. with the mean recall)", stacklevel=3)
 
-# %% ../nbs/14a_pytorch.ipynb #a70314d2
+# %% ../nbs/14a_pytorch.ipynb #f3fea7e2
 def model_recalls(model, # a classifier returning logits (or a tuple / an object with `.logits`)
                   loader, # validation batches: (x, y) tuples, (x, y, idx), or dicts with 'label'/'labels'
                   n_classes:int|None=None, # number of classes K; default: the logits' width
@@ -210,7 +211,7 @@ def model_recalls(model, # a classifier returning logits (or a tuple / an object
     _warn_missing(r, None, 'model_recalls')
     return r
 
-# %% ../nbs/14a_pytorch.ipynb #b85cf16d
+# %% ../nbs/14a_pytorch.ipynb #ef7d89c1
 class ScoreRecorder:
     "Forgetting, Dynamic Uncertainty and EL2N of every sample, from a plain training loop's logits, by dataset index."
     def __init__(self,

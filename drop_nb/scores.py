@@ -301,7 +301,7 @@ class ForgettingStats(IndexedStats):
         return s.numpy()
 
 class ForgettingCB(IndexedStatsCB, ForgettingStats):
-    "Forgetting events per training sample of a fastai `Learner`, by dataset index; `scores` after fit, higher = harder."
+    "Forgetting events per training sample of a fastai `Learner`, by dataset index; `scores` after fit."
     def __init__(self,
                  never_learned:str='max', # never-correct: 'max' (#presentations, Toneva), 'zero' (DRoP code), 'inf'
                  n:int|None=None, # number of training samples (default: largest index of the train loader + 1)
