@@ -17,11 +17,12 @@ from torch.func import functional_call, vmap, grad
 @contextmanager
 def eval_mode(model:nn.Module, # any torch module
              ):
-    "Context manager: `model` in eval mode (BatchNorm running stats, no dropout), its mode restored on exit."
-    was = model.training
+    "Context manager: `model` in eval mode (BatchNorm running stats, no dropout), each module's mode restored on exit."
+    was = [(m, m.training) for m in model.modules()]   # mixed modes (e.g. a frozen BatchNorm) come back as they were
     model.eval()
     try: yield model
-    finally: model.train(was)
+    finally:
+        for m, t in was: m.training = t
 
 # %% ../nbs/08_grand.ipynb #080a93b4
 def _device(model):
