@@ -6,7 +6,6 @@
 __all__ = ['class_vocab', 'subset_dataset', 'SampleIndexCB', 'valid_recalls', 'prune_dls', 'dataset_labels']
 
 # %% ../nbs/14_learner.ipynb #7d8c0cc7
-import warnings
 import numpy as np
 import torch
 from .quotas import check_density, to_numpy
