@@ -4,20 +4,21 @@
 
 # %% ../nbs/15_cli.ipynb #6f434b05
 from __future__ import annotations
-import sys, time, warnings
+import sys, time, warnings, math, os
 from pathlib import Path
 from typing import Annotated
 import numpy as np, pandas as pd, torch
 from fastcore.script import anno_parser
 from . import experiments as ex   # imports fastai through drop_nb.loaders, its import-time notice silenced
 from .protocol import data_key
-from .store import config_id, is_done, save_npy
-from .select import prune
+from .store import config_id, is_done, run_path, save_npy
+from .select import prune, check_labels
+from .quotas import check_density, check_recalls
 from .analysis import results_table, summary_table
 from .datasets import load_dataset
 
 # %% auto #0
-__all__ = ['COMMANDS', 'USAGE', 'run', 'prune_files', 'figures', 'run_demo', 'main']
+__all__ = ['SEED_MAX', 'COMMANDS', 'USAGE', 'run', 'prune_files', 'figures', 'run_demo', 'main']
 
 # %% ../nbs/15_cli.ipynb #18a5265f
 def _regimes(df:pd.DataFrame, cfgs:list)->list:
@@ -39,23 +40,72 @@ def _summary(df:pd.DataFrame, out:Path, cfgs:list, figures:bool=True):
     files = fg.plot_all(df, out/'figures', verbose=False)
     print(f'figures: {out/"figures"} ({len(files)} files; redraw with drop-nb figures --results {out})')
 
+# %% ../nbs/15_cli.ipynb #1e87b792
+SEED_MAX = 2**32 - 1 # the largest seed numpy's legacy generator takes (fastai's set_seed seeds it)
+
+def _check_seed(s:int, opt:str):
+    "Refuse a seed outside 0..SEED_MAX, naming the option."
+    if not 0 <= s <= SEED_MAX: raise ValueError(f"{opt} {s}: a seed is an integer in 0..{SEED_MAX} (numpy's range); "
+                                                "pass e.g. 0 1 2")
+
+def _check_threads(threads:int):
+    "Refuse fewer than one thread."
+    if threads < 1: raise ValueError(f"--threads {threads}: use at least 1 (1 is fastest for these small networks)")
+
+def _check_out(out, opt:str, folder:bool=True):
+    "Refuse an output path that is a file where a folder is wanted (or the reverse), or that cannot be created."
+    p = Path(out)
+    if folder and p.exists() and not p.is_dir():
+        raise ValueError(f"{opt} {out} is a file; pass a folder (created if missing)")
+    if not folder and p.is_dir(): raise ValueError(f"{opt} {out} is a folder; pass a file name, e.g. {p/'keep.npy'}")
+    q = next(a for a in ([p] if folder else []) + list(p.parents) + [Path('.')] if a.exists())
+    if not q.is_dir(): raise ValueError(f"{opt} {out}: {q} is a file, so {out} cannot be created; pass another path")
+    if not os.access(q, os.W_OK): raise ValueError(f"{opt} {out}: {q} is not writable; pass a path you can write to")
+
 # %% ../nbs/15_cli.ipynb #d04be30f
-def _check_data(data:str, groups:bool):
-    "Refuse a `--data` file that is missing or unusable (`datasets.from_npz` says why), before any training."
-    if not Path(data).is_file():
-        raise FileNotFoundError(f"--data {data}: no such file; pass an .npz with x_train, y_train, x_test, y_test")
-    ds = load_dataset(str(data))                   # a broken file (not an .npz, shapes that disagree) fails here
-    if groups and ds.g_train is None:
-        raise ValueError(f"--data {data} has no g_train/g_test, so --groups cannot be used")
+def _check_data(data:str, # the --data file (it exists: `_check_run_args`)
+                groups:bool, # --groups
+                keys=((0, 1.0),), # the (seed, imbalance) pairs to load: each seed halves the test split its own way
+               ):
+    "Refuse a `--data` file that `datasets.from_npz` refuses (for each of `keys`), before any training."
+    for s, i in keys:
+        try: ds = load_dataset(str(data), seed=s, imbalance=None if i == 1 else i)
+        except ValueError as e: raise ValueError(f"--data {e}") from None
+        if groups and ds.g_train is None:
+            raise ValueError(f"--data {data} has no g_train/g_test, so --groups cannot be used")
 
 # %% ../nbs/15_cli.ipynb #3d37a786
-def _shard(cfgs:list, shard:str|None)->list:
-    "The configs of `--shard i/n`."
-    if shard is None: return cfgs
+def _shard_ids(shard:str|None)->tuple|None:
+    "(i, n) of `--shard i/n`, checked; None without a shard."
+    if shard is None: return None
     try: i, n = (int(v) for v in str(shard).split('/'))
     except ValueError:
         raise ValueError(f"--shard {shard!r} must look like i/n, e.g. 0/2 and 1/2 for two processes") from None
-    return ex.shard_grid(cfgs, i, n)
+    if not 0 <= i < n: raise ValueError(f"--shard {shard}: need 0 <= i < n, e.g. --shard 0/2 and --shard 1/2")
+    return i, n
+
+def _shard(cfgs:list, shard:str|None)->list:
+    "The configs of `--shard i/n`."
+    return cfgs if shard is None else ex.shard_grid(cfgs, *_shard_ids(shard))
+
+# %% ../nbs/15_cli.ipynb #53ef6e5a
+def _check_run_args(out, densities, seeds, imbalances, data, groups, epochs, shard, threads):
+    "Refuse every bad option of `run` before any work (`--dry-run` included), naming the option and the fix."
+    if groups and data is None:
+        raise ValueError("--groups applies to --data your.npz; the presets' grouped data (adult) has it set")
+    if data is not None and not Path(data).is_file():
+        raise FileNotFoundError(f"--data {data}: {'a folder' if Path(data).is_dir() else 'no such file'}; pass an "
+                                ".npz with x_train, y_train, x_test, y_test")
+    for s in seeds or []: _check_seed(s, '--seeds')
+    if bad := [i for i in imbalances or [] if not (math.isfinite(i) and i >= 1)]:
+        raise ValueError(f"--imbalances {bad[0]:g}: an imbalance factor I = n_max / n_min is a finite number >= 1 "
+                         "(1 = as shipped); pass e.g. 1 2 5 20")
+    if bad := [d for d in densities or [] if not 0 < d < 1]:
+        raise ValueError(f"--densities {bad[0]:g}: pruning densities are in (0, 1), e.g. 0.3 0.5 "
+                         "(Full and the other full-data protocols run at density 1 by themselves)")
+    _check_threads(threads)
+    if epochs is not None and epochs < 1: raise ValueError(f"--epochs {epochs}: use at least 1")
+    _shard_ids(shard); _check_out(out, '--out')
 
 # %% ../nbs/15_cli.ipynb #426aa506
 def run(preset:str='smoke', # grid: 'smoke' (seconds), 'cpu' (the documented results), 'gpu', 'gpu-fast', 'demo'
@@ -76,14 +126,15 @@ def run(preset:str='smoke', # grid: 'smoke' (seconds), 'cpu' (the documented res
         quiet:bool=False, # no progress bar
        ):
     "Run a grid of the DRoP protocol into --out; rerunning skips finished runs, so an interrupted grid resumes."
-    if groups and data is None:
-        raise ValueError("--groups applies to --data your.npz; the presets' grouped data (adult) has it set")
+    _check_run_args(out, densities, seeds, imbalances, data, groups, epochs, shard, threads)
     if data is not None: _check_data(data, groups)
     cfgs = _shard(ex.make_grid(preset, datasets=datasets, protocols=protocols, densities=densities, seeds=seeds,
                                imbalances=imbalances, epochs=epochs, data_path=data, groups=groups), shard)
-    if threads: torch.set_num_threads(int(threads))
-    print(f'{len(cfgs)} runs in the grid ({", ".join(sorted({c.dataset for c in cfgs}))}), '
-          f'{sum(is_done(out, c) for c in cfgs)} done in {out}')
+    if data is not None: _check_data(data, groups, sorted({(c.seed, c.imbalance) for c in cfgs} - {(0, 1.0)}))
+    torch.set_num_threads(int(threads))
+    done, files = sum(is_done(out, c) for c in cfgs), sum(run_path(out, config_id(c)).exists() for c in cfgs)
+    print(f'{len(cfgs)} runs in the grid ({", ".join(sorted({c.dataset for c in cfgs}))}), {done} done in {out}'
+          + (f'; {files - done} damaged run files will be moved aside and redone' if files > done else ''))
     if dry_run: return cfgs
     df = ex.run_grid(cfgs, out, progress=not quiet, verbose=False)
     failed, df = df.attrs.get('failed', []), df[df.run_id.isin({config_id(c) for c in cfgs})] if len(df) else df
@@ -95,11 +146,25 @@ def run(preset:str='smoke', # grid: 'smoke' (seconds), 'cpu' (the documented res
 def _load_npy(path, what):
     "The array in `.npy` file `path`, or an error naming the option `what` and the fix."
     p = Path(path)
+    if p.is_dir(): raise IsADirectoryError(f"{what} {path} is a folder; pass a .npy file saved with np.save")
     if not p.is_file(): raise FileNotFoundError(f"{what} file {path} does not exist; pass a .npy saved with np.save")
-    try: return np.load(p, allow_pickle=False)
-    except (ValueError, OSError) as e:
+    try: a = np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
         raise ValueError(f"{what} file {path} is not a readable .npy of numbers ({type(e).__name__}); "
                          "save it with np.save(path, array)") from None
+    if isinstance(a, np.lib.npyio.NpzFile):
+        keys = a.files; a.close(); k = next((k for k in keys if k.startswith('y')), 'y')
+        raise ValueError(f"{what} file {path} is an .npz archive of {keys}, not one array; save the one array "
+                         f"with np.save, e.g. np.save('y.npy', np.load('{p.name}')['{k}'])")
+    return a
+
+# %% ../nbs/15_cli.ipynb #b99a4136
+def _one_recall_per_class(y, r):
+    "The rule `prune_files` adds to `select.prune`'s checks: exactly one recall per class of --labels."
+    y, K = check_labels(y)
+    if len(r := check_recalls(r, '--recalls')) != K:
+        raise ValueError(f"--recalls has {len(r)} values but --labels has {K} classes (0..{K - 1}): pass exactly one "
+                         "validation recall per class")
 
 # %% ../nbs/15_cli.ipynb #da7aa8f7
 def prune_files(labels:Annotated[str, ".npy of the training labels (N integers in 0..K-1)",
@@ -113,8 +178,10 @@ def prune_files(labels:Annotated[str, ".npy of the training labels (N integers i
           quiet:bool=False, # do not print the per-class summary
          ):
     "DRoP pruning from your own query model: quotas from validation recalls, uniform (or hardest-first) in a class."
+    check_density(density, '--density'); _check_seed(seed, '--seed'); _check_out(out, '--out', folder=False)
     y, r = _load_npy(labels, '--labels'), _load_npy(recalls, '--recalls')
     s = None if scores is None else _load_npy(scores, '--scores')
+    _one_recall_per_class(y, r)
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter('always')
         keep = prune(y, density, recalls=r, scores=s, quota='drop', within='random' if s is None else 'top',
@@ -136,6 +203,7 @@ def figures(results:Annotated[str, "results folder of a `drop-nb run` (or a .jso
            ):
     "Regenerate every figure from a results table (no retraining)."
     from drop_nb import figures as fg
+    if out is not None: _check_out(out, '--out')
     df = results_table(results)
     if not len(df):
         raise ValueError(f"--results {results} holds no finished runs; run `drop-nb run --out {results}` first")
@@ -150,7 +218,7 @@ def run_demo(out:str='drop_nb_demo', # results folder (reused: a second demo is 
         ):
     "MNIST-1D, 500 validation samples per class: Random vs Random+DRoP(-LS) vs EL2N vs DynUnc at d = 0.1/0.3/0.5."
     t0 = time.time()
-    if threads: torch.set_num_threads(int(threads))
+    _check_threads(threads); _check_out(out, '--out'); torch.set_num_threads(int(threads))
     cfgs = ex.make_grid(preset, datasets=['mnist1d'], imbalances=[1])
     df = ex.run_grid(cfgs, out, progress=not quiet, verbose=False)
     df = df[df.run_id.isin({config_id(c) for c in cfgs})]
@@ -197,10 +265,12 @@ def main(argv:list=None, # arguments after the program name (default: sys.argv[1
     except SystemExit as e: return e.code if isinstance(e.code, int) else 0   # --help
     args.pop('pdb', None); args.pop('xtra', None)
     try:
-        res = COMMANDS[cmd](**args)
+        with warnings.catch_warnings():                               # restores showwarning afterwards
+            warnings.showwarning = lambda m, *a, **k: print(f'drop-nb {cmd}: warning: {m}', file=sys.stderr)
+            res = COMMANDS[cmd](**args)
         if isinstance(res, pd.DataFrame) and res.attrs.get('failed'):
             return _err(cmd, f"{len(res.attrs['failed'])} runs failed (warnings above); rerun to retry them") - 1
-    except (ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as e:   # a bug keeps its traceback
+    except (ValueError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as e:   # not bugs
         return _err(cmd, str(e))
     except KeyboardInterrupt:
         return _err(cmd, 'interrupted; finished runs are saved, rerun the same command to resume') + 128

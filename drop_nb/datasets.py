@@ -12,10 +12,10 @@ from .archives import cache_dir, save_arrays, load_arrays, cached_decode
 from .archives import FileSource, read_class_folders, read_tinyimagenet
 
 # %% auto #0
-__all__ = ['ADULT_COLS', 'ADULT_NUM', 'DATASETS', 'data_root', 'split_valid_test', 'imbalance_counts', 'imbalance_idx',
-           'channel_stats', 'DataBundle', 'from_arrays', 'subsample_train', 'load_mnist1d', 'load_digits', 'from_npz',
-           'load_cifar10', 'load_tinyimagenet', 'load_cifar100', 'load_adult', 'load_dataset', 'show_samples',
-           'plot_class_counts']
+__all__ = ['MIN_TEST_PER_CLASS', 'ADULT_COLS', 'ADULT_NUM', 'DATASETS', 'data_root', 'split_valid_test', 'imbalance_counts',
+           'imbalance_idx', 'channel_stats', 'DataBundle', 'check_ids', 'check_arrays', 'from_arrays',
+           'subsample_train', 'load_mnist1d', 'load_digits', 'from_npz', 'load_cifar10', 'load_tinyimagenet',
+           'load_cifar100', 'load_adult', 'load_dataset', 'show_samples', 'plot_class_counts']
 
 # %% ../nbs/04_datasets.ipynb #452187bc
 def data_root(path:str|Path|None=None, # explicit data folder; wins over everything else
@@ -51,7 +51,9 @@ def imbalance_counts(n_max:int, # size of the largest (first) class
                      factor:float, # imbalance factor I = n_max / n_min, >= 1
                     )->np.ndarray:
     "Class sizes of the exponential long-tail profile n_k = floor(n_max * I^(-k/(K-1)))."
-    if factor < 1: raise ValueError(f'imbalance factor={factor!r} must be >= 1 (1 = balanced); pass e.g. 2, 5 or 20')
+    if not np.isfinite(factor) or factor < 1:
+        raise ValueError(f'imbalance factor={factor!r} must be a finite number >= 1 (1 = balanced); '
+                         'pass e.g. 2, 5 or 20')
     k = np.arange(n_classes)
     return np.floor(n_max * float(factor) ** (-k/max(n_classes-1, 1)) + 1e-9).astype(np.int64)
 
@@ -63,6 +65,9 @@ def imbalance_idx(y:np.ndarray, # training labels in 0..K-1
     "Sorted indices of a long-tailed subset of `y` with imbalance factor `factor`."
     y = np.asarray(y); K = int(y.max()) + 1; sizes = np.bincount(y, minlength=K)
     want = np.minimum(imbalance_counts(int(sizes.max()), K, factor), sizes)
+    if (want == 0).any():
+        raise ValueError(f'imbalance factor={factor:g} leaves class {np.flatnonzero(want == 0)[0]} no training sample '
+                         f'(the largest class has {sizes.max()}); use a factor below {sizes.max()}')
     rng = np.random.default_rng(seed)
     keep = [rng.choice(np.flatnonzero(y == k), want[k], replace=False) for k in range(K)]
     return np.sort(np.concatenate(keep)).astype(np.int64)
@@ -121,6 +126,116 @@ class DataBundle:
         shapes = ', '.join(f'{s} {tuple(getattr(self, "x_" + s).shape)}' for s in ('train', 'valid', 'test'))
         return f'DataBundle({self.name!r}, {self.kind}, {self.n_classes} classes{g}: {shapes})'
 
+# %% ../nbs/04_datasets.ipynb #124ae954
+MIN_TEST_PER_CLASS = 2 # test samples a class needs: its halving gives validation and test one each, for a recall
+
+def _few(ids)->str:
+    "Up to five ids, comma-separated."
+    ids = [int(i) for i in ids]
+    return ', '.join(map(str, ids[:5])) + (', ...' if len(ids) > 5 else '')
+
+def check_ids(a, # class labels or group ids, one per sample
+              key:str, # their name, for the messages (e.g. 'y_train', '--labels')
+              what:str='class', # 'class' or 'group'
+             )->np.ndarray:
+    "The ids in array `key` as int64 (whole-number floats and booleans accepted), or a ValueError naming the fix."
+    a = np.asarray(a)
+    if a.ndim != 1:
+        raise ValueError(f"{key} has shape {a.shape}: it needs one {what} id per sample (a 1-D array); flatten it")
+    if a.dtype.kind not in 'biuf':
+        raise ValueError(f"{key} holds {a.dtype} values, not {what} ids: map them to integers 0..n-1 first, e.g. "
+                         f"np.unique(ids, return_inverse=True)[1]")
+    bad = np.flatnonzero(~np.isfinite(a) | (a != np.round(a))) if a.dtype.kind == 'f' else []
+    if len(bad): raise ValueError(f"{key} holds {what} ids that are not whole numbers ({len(bad)} of {len(a)}, e.g. "
+                                  f"{a[bad[0]]} at index {bad[0]}): map them to integers 0..n-1 yourself; they are "
+                                  "never truncated")
+    a = a.astype(np.int64)
+    if len(a) and a.min() < 0:
+        raise ValueError(f"{key} holds negative {what} ids (e.g. {a.min()} at index {a.argmin()}): ids run 0..n-1; "
+                         f"relabel train and test together, e.g. with np.unique(..., return_inverse=True)")
+    return a
+
+# %% ../nbs/04_datasets.ipynb #36109da8
+def _id_sets(tr:np.ndarray, te:np.ndarray, # training and test ids (int64, non-negative)
+             keys:tuple, # their keys, e.g. ('y_train', 'y_test')
+             what:str='class', # 'class' or 'group'
+             n:int|None=None, # the number of ids (len of `classes`); default max + 1
+            )->int:
+    "The number of ids: training holds every id 0..n-1, test only ids training has; else a ValueError with the fix."
+    (ktr, kte), top = keys, int(tr.max()) + 1
+    n, src = (top, f'ids run 0..{top - 1}') if n is None else (n, f'classes has {n} names')
+    if top > n:
+        raise ValueError(f"{src} but {ktr} holds {what} ids up to {top - 1}: give one name per class 0..{top - 1}")
+    if len(miss := np.flatnonzero(np.bincount(tr, minlength=n) == 0)):
+        raise ValueError(f"{ktr} has no sample of {what} {_few(miss)} ({src}): relabel train and test together to "
+                         f"contiguous ids, e.g. np.unique(np.r_[{ktr}, {kte}], return_inverse=True)[1]")
+    if len(extra := np.setdiff1d(te, tr)):
+        raise ValueError(f"{kte} holds {what} {_few(extra)}, which {ktr} lacks: a model cannot learn a {what} it "
+                         f"never sees; drop those test samples or add training samples of it")
+    return n
+
+# %% ../nbs/04_datasets.ipynb #111cc43f
+def _check_split(x, y, split:str):
+    "Refuse a split without samples, with x and y of different lengths, or with features that are not finite numbers."
+    kx, ky = f'x_{split}', f'y_{split}'
+    if len(y) == 0: raise ValueError(f"{ky} holds no samples: every split needs samples of every class "
+                                     f"(the test split at least {MIN_TEST_PER_CLASS} per class)")
+    if len(x) != len(y):
+        raise ValueError(f"{kx} has {len(x)} samples but {ky} has {len(y)}: pass one label per sample")
+    if np.ndim(x) < 2: raise ValueError(f"{kx} has shape {np.shape(x)}: features need one row per sample, (N, F) or "
+                                        f"images (N, C, H, W); for a single feature pass {kx}[:, None]")
+    if x.dtype.kind not in 'biuf':
+        raise ValueError(f"{kx} holds {x.dtype} values: features must be numbers (floats, or uint8 images); encode "
+                         f"them first (e.g. categories one-hot)")
+    bad = np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(1)) if x.dtype.kind == 'f' else []
+    if len(bad): raise ValueError(f"{kx} has {len(bad)} samples with NaN or infinite features (first: sample "
+                                  f"{bad[0]}): features must be finite; impute or drop those samples")
+
+# %% ../nbs/04_datasets.ipynb #9ce15925
+def _check_groups(g_train, g_test, y_train, y_test)->tuple:
+    "Group ids of both splits as int64 (or both None), one per sample, each test group present in training."
+    if (g_train is None) != (g_test is None): raise ValueError("give both g_train and g_test, or neither")
+    if g_train is None: return None, None
+    gtr, gte = check_ids(g_train, 'g_train', 'group'), check_ids(g_test, 'g_test', 'group')
+    for k, g, y in (('train', gtr, y_train), ('test', gte, y_test)):
+        if len(g) != len(y): raise ValueError(f"g_{k} has {len(g)} group ids but y_{k} has {len(y)} labels: "
+                                              f"pass one group id per sample")
+    _id_sets(gtr, gte, ('g_train', 'g_test'), 'group')
+    return gtr, gte
+
+# %% ../nbs/04_datasets.ipynb #325b7698
+def check_arrays(x_train, y_train, x_test, y_test, # the original train and test splits
+                 g_train=None, g_test=None, # optional group ids, one per sample
+                 classes=None, # optional class names, one per class
+                )->tuple: # (y_train, y_test, g_train, g_test): labels and groups as int64 (g None without groups)
+    "Check a data set's arrays before any training; a ValueError names the key, the problem and the fix."
+    x_train, x_test = np.asarray(x_train), np.asarray(x_test)
+    _check_split(x_train, y_train, 'train'); _check_split(x_test, y_test, 'test')
+    if x_train.shape[1:] != x_test.shape[1:]:
+        raise ValueError(f"x_train's samples have shape {x_train.shape[1:]} but x_test's have {x_test.shape[1:]}; "
+                         f"both splits need the same shape per sample")
+    ytr, yte = check_ids(y_train, 'y_train'), check_ids(y_test, 'y_test')
+    K = _id_sets(ytr, yte, ('y_train', 'y_test'), 'class', None if classes is None else len(classes))
+    if K < 2: raise ValueError("y_train holds a single class: classification needs at least 2 classes")
+    if len(few := np.flatnonzero((c := np.bincount(yte, minlength=K)) < MIN_TEST_PER_CLASS)):
+        raise ValueError(f"y_test has {c[few[0]]} sample(s) of class {few[0]} ({len(few)} of {K} classes have fewer "
+                         f"than {MIN_TEST_PER_CLASS}): each class's test samples are halved into validation (DRoP's "
+                         f"recalls) and test (the reported accuracy), so it needs at least {MIN_TEST_PER_CLASS}, and "
+                         f"hundreds for a trustworthy recall; add test samples of class {_few(few)}")
+    return (ytr, yte) + _check_groups(g_train, g_test, ytr, yte)
+
+# %% ../nbs/04_datasets.ipynb #5d6bf2e2
+def _check_halves(ds:DataBundle, # a bundle just built
+                  seed:int, # the seed of its halving, for the message
+                 ):
+    "Refuse a bundle with a group missing from its training split, validation half or test half."
+    if ds.g_train is None: return
+    for k, g in (('training split', ds.g_train), ('validation half', ds.g_valid), ('test half', ds.g_test)):
+        if len(miss := np.flatnonzero(np.bincount(g, minlength=ds.n_groups) == 0)):
+            raise ValueError(f"group {_few(miss)} has no sample in the {k} at seed {seed} (training after any "
+                             f"imbalance draw; each class's test samples are halved at random): add samples of that "
+                             f"group to g_train / g_test, several per class")
+
 # %% ../nbs/04_datasets.ipynb #f8a5ab4b
 def from_arrays(name:str, # dataset name
                 x_train, y_train, x_test, y_test, # the original train and test splits
@@ -131,22 +246,19 @@ def from_arrays(name:str, # dataset name
                 **kwargs, # passed to `DataBundle` (classes, group_names, kind, feature_names)
                )->DataBundle:
     "A `DataBundle` from train/test arrays: the seeded per-class valid/test halves, and optional imbalance."
-    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
-    if len(x_train) != len(y_train) or len(x_test) != len(y_test):
-        raise ValueError(f'x and y lengths differ: x_train {len(x_train)} vs y_train {len(y_train)}, '
-                         f'x_test {len(x_test)} vs y_test {len(y_test)}')
-    if y_train.ndim != 1 or not np.issubdtype(y_train.dtype, np.integer) or y_train.min() < 0:
-        raise ValueError('y_train must be a 1-D array of integer class ids 0..K-1; map string labels to ints first')
+    y_train, y_test, g_train, g_test = check_arrays(x_train, y_train, x_test, y_test, g_train, g_test,
+                                                    kwargs.get('classes'))
     src = None
     if imbalance is not None and imbalance != 1:
         src = imbalance_idx(y_train, imbalance, seed if imbalance_seed is None else imbalance_seed)
         x_train, y_train = x_train[src], y_train[src]
-        if g_train is not None: g_train = np.asarray(g_train)[src]
+        if g_train is not None: g_train = g_train[src]
     vi, ti = split_valid_test(y_test, seed)
-    gv = gt = None
-    if g_test is not None: g_test = np.asarray(g_test); gv, gt = g_test[vi], g_test[ti]
-    return DataBundle(name, x_train, y_train, x_test[vi], y_test[vi], x_test[ti], y_test[ti],
-                      g_train=g_train, g_valid=gv, g_test=gt, train_src_idx=src, **kwargs)
+    gv, gt = (None, None) if g_test is None else (g_test[vi], g_test[ti])
+    ds = DataBundle(name, x_train, y_train, x_test[vi], y_test[vi], x_test[ti], y_test[ti],
+                    g_train=g_train, g_valid=gv, g_test=gt, train_src_idx=src, **kwargs)
+    _check_halves(ds, seed)
+    return ds
 
 # %% ../nbs/04_datasets.ipynb #c06a5c09
 def subsample_train(ds:DataBundle, # dataset bundle
@@ -240,15 +352,12 @@ def from_npz(fn:str|Path, # `.npz` with x_train, y_train, x_test, y_test [, g_tr
                          ) from e
     miss = [k for k in ('x_train', 'y_train', 'x_test', 'y_test') if k not in a]
     if miss: raise ValueError(f'{fn} lacks {miss}: an .npz needs {need}')
-    if a['x_train'].shape[1:] != a['x_test'].shape[1:]:
-        raise ValueError(f"{fn}: x_train's samples have shape {a['x_train'].shape[1:]} but x_test's have "
-                         f"{a['x_test'].shape[1:]}; both splits need the same shape per sample")
     xtr, xte = _to_nchw(a['x_train']), _to_nchw(a['x_test'])
-    if xtr.dtype != np.uint8: xtr, xte = xtr.astype(np.float32), xte.astype(np.float32)
-    if ('g_train' in a) != ('g_test' in a): raise ValueError(f'{fn}: give both g_train and g_test, or neither')
-    cls = [str(c) for c in a['classes']] if 'classes' in a else None
-    return from_arrays(fn.stem, xtr, a['y_train'].astype(np.int64), xte, a['y_test'].astype(np.int64),
-                       a.get('g_train'), a.get('g_test'), seed=seed, imbalance=imbalance, classes=cls, **kwargs)
+    f32 = lambda x: x.astype(np.float32) if x.dtype != np.uint8 and x.dtype.kind in 'biuf' else x   # checked below
+    cls = [str(c) for c in np.atleast_1d(a['classes'])] if 'classes' in a else None
+    try: return from_arrays(fn.stem, f32(xtr), a['y_train'], f32(xte), a['y_test'], a.get('g_train'), a.get('g_test'),
+                            seed=seed, imbalance=imbalance, classes=cls, **kwargs)
+    except ValueError as e: raise ValueError(f'{fn}: {e}') from None
 
 # %% ../nbs/04_datasets.ipynb #2efcdecf
 def _find(path:str|Path|None, # explicit location (None: look in the data root)

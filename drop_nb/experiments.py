@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 import drop_nb
 from .protocol import PRESETS, Protocol, RunConfig, run_config, grid_configs, data_key, query_config, QUERY_FIELDS
-from .store import config_id, is_done, save_run, cached_arrays, arm
+from .store import config_id, pending, save_run, cached_arrays, arm
 from .analysis import results_table
 from .datasets import load_dataset, DataBundle, subsample_train
 from .loaders import make_dls, eval_dl      # first: it imports fastai with fastai's import-time notice silenced
@@ -26,10 +26,10 @@ from .quotas import smoothed_recalls, StarvedClassWarning, regime_report, regime
 _all_ = ['query_config', 'QUERY_FIELDS', 'ccs_beta']   # deprecated here: from drop_nb.protocol, drop_nb.scores
 
 # %% auto #0
-__all__ = ['make_grid', 'query_kinds', 'final_epochs', 'final_cost', 'grid_cost', 'shard_grid', 'get_data', 'query_seed',
-           'NoValidate', 'train_model', 'predict', 'test_metrics', 'full_query', 'short_query', 'query_artefacts',
-           'quota_inputs', 'select_indices', 'used_recalls', 'git_commit', 'run_one', 'regime', 'regime_lines',
-           'run_grid', 'query_config', 'QUERY_FIELDS', 'ccs_beta']
+__all__ = ['GROUP_PROTOCOLS', 'make_grid', 'query_kinds', 'final_epochs', 'final_cost', 'grid_cost', 'shard_grid', 'get_data',
+           'query_seed', 'NoValidate', 'train_model', 'predict', 'test_metrics', 'full_query', 'short_query',
+           'query_artefacts', 'quota_inputs', 'select_indices', 'used_recalls', 'git_commit', 'run_one', 'regime',
+           'regime_lines', 'run_grid', 'query_config', 'QUERY_FIELDS', 'ccs_beta']
 
 # %% ../nbs/12_experiments.ipynb #ec559d2d
 def _file_sha1(path)->str:
@@ -40,16 +40,19 @@ def _file_sha1(path)->str:
     return h.hexdigest()[:16]
 
 # %% ../nbs/12_experiments.ipynb #2c54b7b7
+GROUP_PROTOCOLS = ('Random+GroupDRO', 'GroupDRO') # what a user's grouped .npz runs beside the preset's protocols
+
 def _file_configs(preset:str, data_path, *, protocols, densities, seeds, imbalances, epochs, groups)->list:
-    "The run configs of a user's `.npz` under `preset`'s first block and file recipe."
+    "The run configs of a user's `.npz` under `preset`'s first block and file recipe (and Group DRO with groups)."
     p, b = PRESETS[preset], PRESETS[preset].blocks[0]
     r = p.file_recipe if epochs is None else replace(p.file_recipe, epochs=int(epochs))
     path, sha = str(Path(data_path).resolve()), _file_sha1(data_path)
     if groups and 'g_train' not in np.load(path).files:
         raise ValueError(f"{Path(path).name} has no g_train/g_test: groups need a group id per train and test sample")
+    prots = protocols or b.protocols + (GROUP_PROTOCOLS if groups else ())
     return [run_config('file', prot, density=d, seed=s, recipe=r, imbalance=i, groups=groups, data_path=path,
                        data_sha1=sha, preset=preset)
-            for i in imbalances or [1.0] for s in seeds or b.seeds for prot in protocols or b.protocols
+            for i in imbalances or [1.0] for s in seeds or b.seeds for prot in prots
             for d in ([1.0] if Protocol.parse(prot).full else densities or b.densities)]
 
 # %% ../nbs/12_experiments.ipynb #268922c3
@@ -388,7 +391,7 @@ def run_grid(cfgs:list, # run configs, e.g. from `make_grid`
             )->pd.DataFrame:
     "Run every config of `cfgs` not yet done under `out` (resumable) and return the whole results table."
     run_fn, out = run_fn or run_one, Path(out)
-    todo = [c for c in cfgs if not is_done(out, c)]
+    todo = pending(out, cfgs)
     if verbose: print(f'{len(cfgs) - len(todo)} of {len(cfgs)} runs already done in {out.name}; running {len(todo)}')
     failed, t0, seen = [], time.time(), set()
     for cfg in (progress_bar(todo, leave=False) if progress and todo else todo):

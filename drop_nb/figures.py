@@ -378,9 +378,12 @@ def plot_all(results, # a results DataFrame, a results folder or a table file
     kinds = [kinds] if isinstance(kinds, str) else list(kinds)
     if bad := [k for k in kinds if k not in PLOT_KINDS]: raise ValueError(f"kinds={bad} unknown; use {PLOT_KINDS}")
     df, out, say = runs_table(results), Path(out_dir), print if verbose else (lambda *a: None)
+    if not (mets := [m for m in METRIC_LABELS if m in df and df[m].notna().any()]):
+        raise ValueError(f"the results table has no values in any metric column {list(METRIC_LABELS)}: the "
+                         "figures need avg_acc and worst_acc (pass a results folder of `drop-nb run`, or a table "
+                         "exported from one)")
     out.mkdir(parents=True, exist_ok=True)
     jobs = [j for ds in sorted(df['dataset'].astype(str).unique()) for j in _jobs(df[df['dataset'] == ds], kinds, dpi)]
-    mets = [m for m in METRIC_LABELS if m in df and df[m].notna().any()]
     if 'summary' in kinds: jobs.append(('summary.csv', lambda f: seed_means(
         df, mets, by=('dataset', 'imbalance', 'arm', 'density'), flat=True).to_csv(f, index=False)))
     return [out/n for n, draw in jobs if _attempt(out/n, draw, say)]

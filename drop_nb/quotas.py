@@ -53,7 +53,10 @@ def check_recalls(recalls, # per-class validation recalls
                   name:str='recalls', # the argument's name, for the error message
                  )->np.ndarray:
     "`recalls` as a 1-d float array, or a ValueError unless every value is in [0, 1] (no NaN)."
-    r = to_numpy(recalls).astype(float)
+    try: r = to_numpy(recalls).astype(float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers in [0, 1] (one validation recall per class), "
+                         f"got dtype {to_numpy(recalls).dtype}") from None
     if r.ndim != 1: raise ValueError(f"{name} must be 1-d (one value per class), got shape {r.shape}")
     if np.isnan(r).any():
         raise ValueError(f"{name} must be in [0, 1] with no NaN; classes {np.flatnonzero(np.isnan(r))[:5].tolist()} "

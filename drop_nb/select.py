@@ -7,26 +7,51 @@ __all__ = ['QUOTAS', 'check_labels', 'class_sizes', 'kept_densities', 'select_wi
 
 # %% ../nbs/02_select.ipynb #eaf5d08d
 import numpy as np
-from .quotas import (
-    to_numpy, check_density, n_kept, quota_counts, warn_starved, quota_densities, quota_rule, QUOTA_RULES)
+from drop_nb.quotas import (
+    to_numpy, check_density, check_recalls, n_kept, quota_counts, warn_starved, quota_densities, quota_rule,
+    QUOTA_RULES)
 
 # %% ../nbs/02_select.ipynb #391bf3e8
 def check_labels(labels, # class label of every training sample
                  n_classes:int|None=None, # number of classes K; default: max(labels) + 1
+                 k_from:str='n_classes', # where K came from, for the message: 'n_classes' or e.g. 'recalls'
                 )->tuple: # (labels as an int64 array, K)
     "Labels as a 1-d int64 array with the number of classes, or a ValueError unless they are integers in 0..K-1."
     y = to_numpy(labels)
     if y.ndim != 1: raise ValueError(f"labels must be 1-d (one class per sample), got shape {y.shape}")
     if len(y) == 0:
         raise ValueError("labels is empty: an empty dataset has nothing to prune; pass the labels of the training set")
+    if y.dtype.kind not in 'biuf':
+        raise ValueError(f"labels must be integer class ids in 0..K-1, got dtype {y.dtype}; map them to integers "
+                         "first, e.g. np.unique(labels, return_inverse=True)[1]")
     if not np.issubdtype(y.dtype, np.integer) and not (np.isfinite(y).all() and (y == np.round(y)).all()):
         raise ValueError(f"labels must be integer class ids in 0..K-1, got dtype {y.dtype} with non-integer values")
     y = y.astype(np.int64, copy=False)
     K = int(y.max()) + 1 if n_classes is None else int(n_classes)
-    if y.min() < 0 or y.max() >= K:
+    if y.min() < 0: raise ValueError(f"labels must be class ids 0..K-1, got {y.min()}; relabel them, e.g. "
+                                     "np.unique(labels, return_inverse=True)[1]")
+    if y.max() >= K and k_from != 'n_classes':
+        raise ValueError(f"labels hold classes 0..{y.max()} but {k_from} has {K} values: pass one value per class")
+    if y.max() >= K:
         raise ValueError(f"labels must be in 0..{K - 1} (K = {K} classes), got values in {y.min()}..{y.max()}; "
                          "pass n_classes=K or relabel to 0..K-1")
     return y, K
+
+# %% ../nbs/02_select.ipynb #1e84106f
+def _check_kept(kept, # indices of kept samples
+                n:int, # the number of samples they index
+                name:str='kept', # the argument's name, for the message
+               )->np.ndarray:
+    "`kept` as int64 indices into `n` samples, or a ValueError: a negative or too large index never wraps around."
+    k = to_numpy(kept)
+    if k.ndim != 1 or k.dtype.kind not in 'iuf' or (k.dtype.kind == 'f' and (k != np.round(k)).any()):
+        raise ValueError(f"{name} must be a 1-d array of sample indices, got dtype {k.dtype} shape {k.shape}; "
+                         "for a boolean mask pass np.flatnonzero(mask)")
+    k = k.astype(np.int64)
+    if len(k) and (k.min() < 0 or k.max() >= n):
+        raise ValueError(f"{name} must hold indices in 0..{n - 1}, got values in {k.min()}..{k.max()} "
+                         "(negative indices do not count from the end here)")
+    return k
 
 # %% ../nbs/02_select.ipynb #391bf3f0
 def class_sizes(labels, # class label of every training sample
@@ -43,19 +68,27 @@ def kept_densities(labels, # class label of every training sample
                   )->np.ndarray: # per-class fraction kept (0 for empty classes)
     "The class densities of a kept subset: kept samples of each class over its size."
     y, K = check_labels(labels, n_classes)
-    N, k = np.bincount(y, minlength=K), np.bincount(y[to_numpy(keep).astype(np.int64)], minlength=K)
+    N, k = np.bincount(y, minlength=K), np.bincount(y[_check_kept(keep, len(y), 'keep')], minlength=K)
     return np.divide(k, N, out=np.zeros(K), where=N > 0)
 
 # %% ../nbs/02_select.ipynb #31e1badf
 _WITHIN = ('random', 'top', 'bottom') # the selection rules inside a class (or globally)
 
 # %% ../nbs/02_select.ipynb #31e1bae0
-def _rng(seed): return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+def _rng(seed):
+    "A numpy Generator from `seed` (a Generator is used as it is), or a ValueError naming the argument."
+    if isinstance(seed, np.random.Generator): return seed
+    try: return np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise ValueError(f"seed must be a non-negative integer or a numpy Generator, got {seed!r}") from None
 
 # %% ../nbs/02_select.ipynb #31e1bae2
 def _check_scores(scores, n):
     "`scores` as a float array of length `n`, or a ValueError naming the problem."
-    s = to_numpy(scores).astype(float, copy=False)
+    try: s = to_numpy(scores).astype(float, copy=False)
+    except (TypeError, ValueError):
+        raise ValueError(f"scores must be numbers (one per sample, higher = harder), got dtype "
+                         f"{to_numpy(scores).dtype}; convert them to floats first") from None
     if s.shape != (n,):
         raise ValueError(f"lengths disagree: scores has shape {s.shape} but labels has {n} samples; "
                          "pass one score per sample")
@@ -212,12 +245,18 @@ QUOTAS = (*QUOTA_RULES, None) # deprecated snapshot of the rule names `prune` ta
 def _class_counts(y, K, d, recalls, quota, kept, smoothing=0., n_valid=None, min_kept=0, class_names=None):
     "Per-class kept counts under `quota`; warns (`StarvedClassWarning`) for the rules driven by recalls."
     N, n, rule = np.bincount(y, minlength=K), n_kept(d, len(y)), quota_rule(quota)
-    kc = None if kept is None else np.bincount(y[to_numpy(kept).astype(np.int64)], minlength=K)
+    kc = None if kept is None else np.bincount(y[_check_kept(kept, len(y))], minlength=K)
     if 'kept' in rule.needs and kept is not None and n == 0 and not smoothing: return np.zeros(K, np.int64)
     c = quota_counts(quota_densities(quota, recalls, N, d, smoothing=smoothing, n_valid=n_valid, kept_counts=kc), N, n)
     if 'recalls' in rule.needs and min_kept > 0:
         warn_starved(c, N, min_kept=min_kept, class_names=class_names, stacklevel=3)
     return c
+
+# %% ../nbs/02_select.ipynb #d03db181
+def _labels_k(labels, recalls, n_classes)->tuple:
+    "Labels (int64) and K: `n_classes`, else one class per recall (checked first), else max(labels) + 1."
+    if n_classes is not None or recalls is None: return check_labels(labels, n_classes)
+    return check_labels(labels, len(check_recalls(recalls)), k_from='recalls')
 
 # %% ../nbs/02_select.ipynb #d2a0e001
 def class_counts(labels, # class label of every training sample
@@ -233,8 +272,7 @@ def class_counts(labels, # class label of every training sample
                  class_names=None, # class names, for the warning
                 )->np.ndarray: # int64 samples to keep per class, summing to round(density * N)
     "Per-class counts of samples to keep under a quota rule, rounded by largest remainder."
-    if n_classes is None and recalls is not None: n_classes = len(to_numpy(recalls))
-    y, K = check_labels(labels, n_classes)
+    y, K = _labels_k(labels, recalls, n_classes)
     return _class_counts(y, K, check_density(density), recalls, quota, kept, smoothing, n_valid, min_kept, class_names)
 
 # %% ../nbs/02_select.ipynb #d2a0e003
@@ -257,8 +295,7 @@ def prune(labels, # class label of every training sample (ints in 0..K-1)
     copies = quota not in ('auto', None) and 'kept' in quota_rule(quota).needs   # e.g. StrategyQ
     if within not in _WITHIN + ('auto',):
         raise ValueError(f"within must be one of {_WITHIN + ('auto',)}, got {within!r}")
-    if n_classes is None and recalls is not None: n_classes = len(to_numpy(recalls))
-    y, K = check_labels(labels, n_classes)
+    y, K = _labels_k(labels, recalls, n_classes)
     d = check_density(density)
     if quota == 'auto': quota = 'drop' if recalls is not None else None
     if within == 'auto': within = 'top' if scores is not None and not copies else 'random'

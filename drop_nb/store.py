@@ -4,15 +4,16 @@
 
 # %% ../nbs/11_store.ipynb #a0c4747a
 from __future__ import annotations
-import json, hashlib, warnings, datetime, fcntl, dataclasses
+import json, hashlib, warnings, datetime, fcntl, dataclasses, os
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd
 from .archives import atomic_write
 
 # %% auto #0
-__all__ = ['RESULT_COLUMNS', 'REF_TAG', 'canonical', 'config_id', 'save_json', 'save_npy', 'run_path', 'is_done', 'save_run',
-           'arm', 'with_arms', 'load_results', 'export_results', 'cached_arrays']
+__all__ = ['RESULT_COLUMNS', 'RUN_FIELDS', 'REF_TAG', 'canonical', 'config_id', 'save_json', 'save_npy', 'run_path',
+           'run_problem', 'is_done', 'save_run', 'set_aside', 'pending', 'arm', 'with_arms', 'load_results',
+           'export_results', 'cached_arrays']
 
 # %% ../nbs/11_store.ipynb #2bc412b7
 def canonical(obj, # a dataclass, dict, list, tuple, set, path, numpy value or plain JSON value
@@ -54,6 +55,7 @@ RESULT_COLUMNS = ['run_id', 'dataset', 'protocol', 'score', 'quota', 'within', '
     'model', 'epochs', 'preset', 'groups', 'recall_source', 'avg_acc', 'worst_acc', 'gap', 'std', 'class_acc',
     'n_classes', 'worst_group_acc', 'weighted_group_acc', 'group_acc', 'class_sizes', 'kept_per_class', 'n_kept',
     'recalls', 'val_counts', 'all_recalls', 'version', 'git', 'wall_s', 'started', 'host'] # first columns of the table
+RUN_FIELDS = ('run_id', 'dataset', 'protocol', 'density', 'seed', 'avg_acc', 'worst_acc') # what a finished run holds
 
 def run_path(out, # results folder
              run_id:str, # `config_id` of the run's config
@@ -61,12 +63,31 @@ def run_path(out, # results folder
     "Where the result of run `run_id` lives under `out`."
     return Path(out)/'runs'/f'{run_id}.json'
 
+# %% ../nbs/11_store.ipynb #f54c9edc
+def _row_problem(r, # a parsed run file
+                )->str|None:
+    "Why `r` is not one finished run's row: not a JSON object, or a `RUN_FIELDS` value missing (or not a number)."
+    if not isinstance(r, dict): return f'it holds a JSON {type(r).__name__}, not one run (an object)'
+    if miss := [k for k in RUN_FIELDS if r.get(k) is None]: return f'it lacks {", ".join(miss)}'
+    num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+    if bad := [k for k in RUN_FIELDS[3:] if not num(r[k])]: return f'its {", ".join(bad)} is not a number'
+    return None
+
+def run_problem(path, # a run file `<out>/runs/<run_id>.json`
+               )->str|None:
+    "Why the run file `path` does not count as a finished run (unreadable, not one complete row), or None."
+    try: r = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e: return f'it is unreadable ({type(e).__name__})'
+    if (p := _row_problem(r)) is not None: return p
+    return None if r['run_id'] == Path(path).stem else f"it holds run {r['run_id']!r}, not {Path(path).stem!r}"
+
 # %% ../nbs/11_store.ipynb #6f766480
 def is_done(out, # results folder
             cfg, # run config
            )->bool:
-    "Whether the run of `cfg` has a result file under `out`."
-    return run_path(out, config_id(cfg)).exists()
+    "Whether the run of `cfg` has a finished result under `out`: a run file that `run_problem` accepts."
+    p = run_path(out, config_id(cfg))
+    return p.exists() and run_problem(p) is None
 
 # %% ../nbs/11_store.ipynb #b18b9dd2
 def save_run(out, # results folder
@@ -74,15 +95,39 @@ def save_run(out, # results folder
             )->Path:
     "Atomically write one finished run's row to `<out>/runs/<run_id>.json`."
     if 'run_id' not in row: raise ValueError(f"row must contain 'run_id' (config_id(cfg)); got keys {sorted(row)}")
+    if (p := _row_problem(canonical(row))) is not None:
+        raise ValueError(f"row of run {row['run_id']}: {p}; a finished run's row holds {list(RUN_FIELDS)}")
     return save_json(run_path(out, row['run_id']), row)
+
+# %% ../nbs/11_store.ipynb #b17cb29d
+def set_aside(path, # a run file `run_problem` refuses
+              why:str, # what is wrong with it, for the message
+             )->Path|None:
+    "Rename a bad run file to a free `<name>.bad[N]`, saying so in one line; None if another process moved it first."
+    path, n = Path(path), 0
+    while (dest := path.with_name(f"{path.name}.bad{n or ''}")).exists(): n += 1
+    try: os.rename(path, dest)
+    except FileNotFoundError: return None
+    print(f'moved aside {path} -> {dest.name}: {why}; its run is redone')
+    return dest
+
+def pending(out, # results folder
+            cfgs:list, # run configs
+           )->list:
+    "The configs of `cfgs` without a finished run under `out`; their bad run files are moved aside (`set_aside`)."
+    todo = [c for c in cfgs if not is_done(out, c)]
+    for c in todo:
+        if (p := run_path(out, config_id(c))).exists(): set_aside(p, run_problem(p))
+    return todo
 
 # %% ../nbs/11_store.ipynb #1eae3acd
 REF_TAG = ' [ref]' # arm suffix of runs whose DRoP recalls come from the reference code's query models
 
 def arm(protocol:str, # protocol name
         recall_source:str|None=None, # the run's `recall_source` ('paper', 'reference'; None/NaN: 'paper')
-       )->str:
+       )->str|None:
     "A run's arm: its protocol, tagged `REF_TAG` when DRoP's recalls came from the reference code's query models."
+    if not isinstance(protocol, str): return None                        # a row without a protocol has no arm
     return protocol + (REF_TAG if recall_source == 'reference' else '')
 
 # %% ../nbs/11_store.ipynb #f5a92c71
@@ -94,19 +139,30 @@ def with_arms(df:pd.DataFrame, # results table (with `protocol`, optionally `rec
     return df.assign(arm=[arm(p, r) for p, r in zip(df['protocol'], rs)])
 
 # %% ../nbs/11_store.ipynb #b09ff2bb
+def _json_rows(p:Path)->list:
+    "The rows of a `.jsonl` (one per line) or `.json` (one row or a list) table, or an error naming file and line."
+    lines = p.read_text().splitlines() if p.suffix != '.json' else [p.read_text()]
+    rows = []
+    for i, l in enumerate(lines, 1):
+        try: r = json.loads(l) if l.strip() else []
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{p}: line {i} is not JSON ({e.msg}); the table is damaged: export it again "
+                             f"(drop_nb.store.export_results) or pass the results folder it came from") from None
+        rows += r if isinstance(r, list) else [r]
+    return rows
+
 def _read_rows(p:Path)->list:
     "The run records in a results folder or table file."
     if p.is_dir():
         d = p/'runs' if (p/'runs').is_dir() else p
         rows = []
         for f in sorted(f for f in d.glob('*.json') if not f.name.startswith('.')):
-            try: r = json.loads(f.read_text())
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                warnings.warn(f'skipping unreadable run file {f.name}'); continue
-            rows += r if isinstance(r, list) else [r]
+            if (why := run_problem(f)) is not None:
+                warnings.warn(f"skipping run file {f}: {why}; rerun the `drop-nb run` command that wrote it "
+                              f"(it moves the file aside and redoes the run)"); continue
+            rows.append(json.loads(f.read_text()))
         return rows
-    if p.suffix in ('.jsonl', '.ndjson'): return [json.loads(l) for l in p.read_text().splitlines() if l.strip()]
-    if p.suffix == '.json': r = json.loads(p.read_text()); return r if isinstance(r, list) else [r]
+    if p.suffix in ('.jsonl', '.ndjson', '.json'): return _json_rows(p)
     if p.suffix == '.csv':
         return [{k: json.loads(v) if isinstance(v, str) and v[:1] in '[{' else v for k, v in r.items()}
                 for r in pd.read_csv(p).to_dict('records')]

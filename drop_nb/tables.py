@@ -37,8 +37,12 @@ def runs_table(results, # a results DataFrame, or a results folder / .jsonl / .c
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"results is a {type(results).__name__}; pass a DataFrame or a path to a results table")
     if df.empty: raise MissingRunsError("the results table is empty: run `drop-nb run` first")
-    if miss := [c for c in REQUIRED_COLS if c not in df]:
-        raise ValueError(f"the results table lacks columns {miss}; every table and figure needs {list(REQUIRED_COLS)}")
+    if miss := [c for c in REQUIRED_COLS if c not in df or df[c].isna().all()]:
+        raise ValueError(f"the results table lacks columns {miss}; every table and figure needs {list(REQUIRED_COLS)} "
+                         "(pass a results folder of `drop-nb run`, or a table exported from one)")
+    if len(rows := np.flatnonzero(df[list(REQUIRED_COLS)].isna().any(axis=1))):
+        raise ValueError(f"{len(rows)} rows of the results table (first: row {rows[0]}) lack a value of "
+                         f"{list(REQUIRED_COLS)}; drop them or export the table again from its results folder")
     imb = pd.to_numeric(df['imbalance'], errors='coerce').fillna(1.) if 'imbalance' in df else 1.
     num = {c: pd.to_numeric(df[c], errors='coerce').astype(float) for c in ['density', *METRIC_LABELS] if c in df}
     return with_arms(df).assign(imbalance=imb, **num)
