@@ -175,8 +175,8 @@ class Autocast(Callback):
     def before_fit(self):
         if (torch.device(getattr(self.dls, 'device', None) or 'cpu').type == 'cpu' and self.dtype == torch.bfloat16
             and not native_bf16()):
-            warnings.warn('bf16 on this CPU has no native kernels (oneDNN needs AVX-512 BF16 or AMX) and runs far '
-                          "slower than fp32; use precision 'fp32' here (see the benchmark in 09_train)", SlowBF16Warning)
+            warnings.warn('bf16 on this CPU has no native kernels (oneDNN needs AVX-512 BF16 or AMX) and runs '
+                          "far slower than fp32; use precision 'fp32' here (benchmark: 09_train)", SlowBF16Warning)
     def before_batch(self): self.ctx = torch.autocast(self.x.device.type, dtype=self.dtype); self.ctx.__enter__()
     def after_pred(self):
         if isinstance(self.pred, torch.Tensor): self.learn.pred = self.pred.float()
