@@ -254,6 +254,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'drop_nb.protocol.Protocol.suffix': ('protocol.html#protocol.suffix', 'drop_nb/protocol.py'),
                                   'drop_nb.protocol.Recipe': ('protocol.html#recipe', 'drop_nb/protocol.py'),
                                   'drop_nb.protocol.Recipe.__post_init__': ('protocol.html#recipe.__post_init__', 'drop_nb/protocol.py'),
+                                  'drop_nb.protocol.Recipe.content': ('protocol.html#recipe.content', 'drop_nb/protocol.py'),
                                   'drop_nb.protocol.Recipe.query_epochs': ('protocol.html#recipe.query_epochs', 'drop_nb/protocol.py'),
                                   'drop_nb.protocol.RunConfig': ('protocol.html#runconfig', 'drop_nb/protocol.py'),
                                   'drop_nb.protocol.RunConfig.content': ('protocol.html#runconfig.content', 'drop_nb/protocol.py'),

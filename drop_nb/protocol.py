@@ -158,6 +158,14 @@ def query_epochs(self:Recipe)->int:
     "Epochs of a short query model: round(query_frac x E), at least 1."
     return max(1, int(round(self.query_frac * self.epochs)))
 
+# %% ../nbs/10_protocol.ipynb #b938ed9c
+@patch
+def content(self:Recipe)->dict:
+    "The recipe as a plain dict, as hashed: `precision` only when it is not 'auto' (ids from before it stay valid)."
+    d = asdict(self)
+    if d['precision'] == 'auto': del d['precision']
+    return d
+
 # %% ../nbs/10_protocol.ipynb #041b60b7
 MNIST1D_CPU = Recipe('cnn1d', 12, bs=128, lr=0.1, wd=5e-4, n_inits=3, n_test=10_000, augment=True) # MNIST-1D, CPU
 CIFAR10_CPU = Recipe('cnn_small', 10, bs=128, lr=0.2, wd=5e-4, n_inits=3, n_train=20_000, augment=True) # CIFAR-10, CPU
@@ -276,9 +284,7 @@ def prot(self:RunConfig)->Protocol:
 @patch
 def content(self:RunConfig)->dict:
     "The fields that define the run (all but `preset`; the recipe's `precision` only when not 'auto'), as dicts."
-    d = asdict(self); d.pop('preset')
-    if d['recipe']['precision'] == 'auto': del d['recipe']['precision']    # ids from before the field stay valid
-    return d
+    d = asdict(self); d.pop('preset'); return d | dict(recipe=self.recipe.content())
 
 # %% ../nbs/10_protocol.ipynb #b298fefe
 DATA_FIELDS = ('dataset', 'seed', 'imbalance', 'data_path', 'data_sha1') # fields the dataset bundle depends on
