@@ -120,6 +120,7 @@ def run(preset:str='smoke', # grid: 'smoke' (seconds), 'cpu' (the documented res
         data:str=None, # your .npz (x_train, y_train, x_test, y_test [, g_train, g_test]) instead of the preset's data
         groups:bool=False, # with --data: DRoP quotas per group and Group DRO (needs g_train/g_test in the .npz)
         epochs:int=None, # the final-model epochs E of every recipe (before the pruning correction)
+        precision:str=None, # 'fp32' or 'bf16' in every recipe (default: the recipe's 'auto', bf16 on GPU only)
         shard:str=None, # 'i/n': run only shard i of n (start n processes on one --out to use n cores)
         threads:int=1, # torch CPU threads of this process
         dry_run:bool=False, # only print how many runs the grid has and how many are done
@@ -129,7 +130,8 @@ def run(preset:str='smoke', # grid: 'smoke' (seconds), 'cpu' (the documented res
     _check_run_args(out, densities, seeds, imbalances, data, groups, epochs, shard, threads)
     if data is not None: _check_data(data, groups)
     cfgs = _shard(ex.make_grid(preset, datasets=datasets, protocols=protocols, densities=densities, seeds=seeds,
-                               imbalances=imbalances, epochs=epochs, data_path=data, groups=groups), shard)
+                               imbalances=imbalances, epochs=epochs, precision=precision, data_path=data,
+                               groups=groups), shard)
     if data is not None: _check_data(data, groups, sorted({(c.seed, c.imbalance) for c in cfgs} - {(0, 1.0)}))
     torch.set_num_threads(int(threads))
     done, files = sum(is_done(out, c) for c in cfgs), sum(run_path(out, config_id(c)).exists() for c in cfgs)

@@ -42,10 +42,12 @@ def _file_sha1(path)->str:
 # %% ../nbs/12_experiments.ipynb #2c54b7b7
 GROUP_PROTOCOLS = ('Random+GroupDRO', 'GroupDRO') # what a user's grouped .npz runs beside the preset's protocols
 
-def _file_configs(preset:str, data_path, *, protocols, densities, seeds, imbalances, epochs, groups)->list:
+def _file_configs(preset:str, data_path, *, protocols, densities, seeds, imbalances, epochs, groups,
+                  precision=None)->list:
     "The run configs of a user's `.npz` under `preset`'s first block and file recipe (and Group DRO with groups)."
     p, b = PRESETS[preset], PRESETS[preset].blocks[0]
     r = p.file_recipe if epochs is None else replace(p.file_recipe, epochs=int(epochs))
+    r = r if precision is None else replace(r, precision=precision)
     path, sha = str(Path(data_path).resolve()), _file_sha1(data_path)
     if groups and 'g_train' not in np.load(path).files:
         raise ValueError(f"{Path(path).name} has no g_train/g_test: groups need a group id per train and test sample")
@@ -59,15 +61,17 @@ def _file_configs(preset:str, data_path, *, protocols, densities, seeds, imbalan
 def make_grid(preset:str='smoke', # a name in `PRESETS`
               *, datasets=None, protocols=None, densities=None, seeds=None, imbalances=None, # narrow the axes
               epochs:int|None=None, # E of every recipe (None: the preset's)
+              precision:str|None=None, # `Recipe.precision` of every recipe: 'fp32' or 'bf16' (None: the preset's)
               data_path=None, # a user's .npz: run the preset's first block on it instead
               groups:bool=False, # with `data_path`: quotas per group, Group DRO allowed (needs g_train/g_test)
              )->list:
     "The run configs of a preset's grid, each run once, in a stable order."
     if preset not in PRESETS: raise ValueError(f"preset {preset!r} is not known; use one of {list(PRESETS)}")
     if data_path is None: cfgs = grid_configs(preset, datasets=datasets, protocols=protocols, densities=densities,
-                                              seeds=seeds, imbalances=imbalances, epochs=epochs)
+                                              seeds=seeds, imbalances=imbalances, epochs=epochs,
+                                              precision=precision)
     else: cfgs = _file_configs(preset, data_path, protocols=protocols, densities=densities, seeds=seeds,
-                               imbalances=imbalances, epochs=epochs, groups=groups)
+                               imbalances=imbalances, epochs=epochs, groups=groups, precision=precision)
     return list({config_id(c): c for c in cfgs}.values())
 
 # %% ../nbs/12_experiments.ipynb #c24dc7cf
@@ -147,20 +151,22 @@ class NoValidate(Callback):
     def before_validate(self): raise CancelValidException()
 
 # %% ../nbs/12_experiments.ipynb #9a087a39
+_AMP = {'auto': None, 'fp32': False, 'bf16': True} # `Recipe.precision` -> `make_learner`'s `mixed_precision`
+
 def _learner(cfg:RunConfig, ds:DataBundle, seed:int, train_idx=None, augment:bool=False, loss:str='ce')->Learner:
-    "A seeded, untrained learner of the run's recipe (model, batch size, learning rate, weight decay, loss)."
+    "A seeded, untrained learner of the run's recipe (model, batch size, learning rate, wd, precision, loss)."
     r = cfg.recipe
     seed_everything(seed)
     lf = {'ce': lambda: None, 'cdbw': lambda: cdbw_loss(ds.n_classes),
           'groupdro': lambda: group_dro_loss(ds.g_train, ds.n_groups)}[loss]()
     return make_learner(make_dls(ds, train_idx, bs=r.bs, augment=augment), get_model(r.model, ds), loss_func=lf,
-                        lr=r.lr, wd=r.wd, metrics=[])
+                        lr=r.lr, wd=r.wd, metrics=[], mixed_precision=_AMP[r.precision])
 
 def _fit(learn:Learner, epochs:int, schedule:str, cbs=()):
     with learn.no_bar(), learn.no_logging(): fit_recipe(learn, epochs, schedule=schedule, cbs=list(cbs))
 
 # %% ../nbs/12_experiments.ipynb #eca0f7dd
-def train_model(cfg:RunConfig, # run config (its recipe: model, bs, lr, wd, schedule)
+def train_model(cfg:RunConfig, # run config (its recipe: model, bs, lr, wd, schedule, precision)
                 ds:DataBundle, # dataset bundle
                 *, train_idx=None, # training subset (default: all)
                 epochs:int|None=None, # epochs (default: the recipe's E)

@@ -12,11 +12,11 @@ from .scores import SCORES, score_named
 from .quotas import QUOTA_RULES, QuotaRule
 
 # %% auto #0
-__all__ = ['LOSSES', 'FULL', 'GRAMMAR', 'SCHEDULES', 'RECALL_SOURCES', 'MNIST1D_CPU', 'CIFAR10_CPU', 'ADULT_CPU', 'FILE_CPU',
-           'CIFAR10_GPU', 'TIN100_GPU', 'TIN_GPU', 'FILE_GPU', 'FAST_GPU', 'MNIST1D_PROTOCOLS', 'CIFAR10_PROTOCOLS',
-           'IMBALANCE_PROTOCOLS', 'ADULT_PROTOCOLS', 'DENSITIES', 'CPU', 'SMOKE', 'GPU', 'GPU_FAST', 'GPU_TINY', 'DEMO',
-           'PRESETS', 'DATA_FIELDS', 'QUERY_FIELDS', 'grammar', 'Protocol', 'Recipe', 'Block', 'Preset', 'RunConfig',
-           'data_key', 'query_config', 'run_config', 'grid_configs']
+__all__ = ['LOSSES', 'FULL', 'GRAMMAR', 'SCHEDULES', 'RECALL_SOURCES', 'PRECISIONS', 'MNIST1D_CPU', 'CIFAR10_CPU', 'ADULT_CPU',
+           'FILE_CPU', 'CIFAR10_GPU', 'TIN100_GPU', 'TIN_GPU', 'FILE_GPU', 'FAST_GPU', 'MNIST1D_PROTOCOLS',
+           'CIFAR10_PROTOCOLS', 'IMBALANCE_PROTOCOLS', 'ADULT_PROTOCOLS', 'DENSITIES', 'CPU', 'SMOKE', 'GPU',
+           'GPU_FAST', 'GPU_TINY', 'DEMO', 'PRESETS', 'DATA_FIELDS', 'QUERY_FIELDS', 'grammar', 'Protocol', 'Recipe',
+           'Block', 'Preset', 'RunConfig', 'data_key', 'query_config', 'run_config', 'grid_configs']
 
 # %% ../nbs/10_protocol.ipynb #944fcc41
 LOSSES = {'CDB-W': 'cdbw', 'GroupDRO': 'groupdro'} # loss suffixes -> internal names
@@ -118,6 +118,7 @@ def full_score(self:Protocol)->str|None:
 # %% ../nbs/10_protocol.ipynb #84594f9b
 SCHEDULES = ('one_cycle', 'step', 'constant') # fastai's names (`drop_nb.train.fit_recipe`)
 RECALL_SOURCES = ('paper', 'reference') # where DRoP's recalls come from (see above)
+PRECISIONS = ('auto', 'fp32', 'bf16') # training arithmetic; 'auto': bf16 autocast on a GPU, fp32 on a CPU
 
 @dataclass(frozen=True)
 class Recipe:
@@ -137,14 +138,16 @@ class Recipe:
     never_learned:str='max' # Forgetting: how never-learned samples count ('max': as the most forgotten)
     dynunc_window:int=10 # Dynamic Uncertainty's window J (epochs; shortened to E - 1 on short runs)
     ccs_beta:float|None=None # CCS's hard cutoff; None: `ccs_beta(d)`
+    precision:str='auto' # training arithmetic, one of `PRECISIONS` (hashed only when not 'auto')
     def __post_init__(self): _check_recipe(self)
 
 # %% ../nbs/10_protocol.ipynb #9fb1d680
 def _check_recipe(self):
-    "Refuse unknown schedules and recall sources and non-positive sizes, naming the fix."
+    "Refuse unknown schedules, recall sources and precisions and non-positive sizes, naming the fix."
     if self.schedule not in SCHEDULES: raise ValueError(f"schedule={self.schedule!r}: use one of {SCHEDULES}")
     if self.recall_source not in RECALL_SOURCES:
         raise ValueError(f"recall_source={self.recall_source!r}: use one of {RECALL_SOURCES}")
+    if self.precision not in PRECISIONS: raise ValueError(f"precision={self.precision!r}: use one of {PRECISIONS}")
     for k in ('epochs', 'bs', 'n_inits'):
         if int(getattr(self, k)) < 1: raise ValueError(f"{k}={getattr(self, k)!r}: must be a positive integer")
     if not 0 < self.query_frac <= 1: raise ValueError(f"query_frac={self.query_frac!r}: must be in (0, 1]")
@@ -154,6 +157,14 @@ def _check_recipe(self):
 def query_epochs(self:Recipe)->int:
     "Epochs of a short query model: round(query_frac x E), at least 1."
     return max(1, int(round(self.query_frac * self.epochs)))
+
+# %% ../nbs/10_protocol.ipynb #b938ed9c
+@patch
+def content(self:Recipe)->dict:
+    "The recipe as a plain dict, as hashed: `precision` only when it is not 'auto' (ids from before it stay valid)."
+    d = asdict(self)
+    if d['precision'] == 'auto': del d['precision']
+    return d
 
 # %% ../nbs/10_protocol.ipynb #041b60b7
 MNIST1D_CPU = Recipe('cnn1d', 12, bs=128, lr=0.1, wd=5e-4, n_inits=3, n_test=10_000, augment=True) # MNIST-1D, CPU
@@ -272,8 +283,8 @@ def prot(self:RunConfig)->Protocol:
 # %% ../nbs/10_protocol.ipynb #bc2a5c76
 @patch
 def content(self:RunConfig)->dict:
-    "The fields that define the run (all but `preset`), as plain dicts: what `store.config_id` hashes."
-    d = asdict(self); d.pop('preset'); return d
+    "The fields that define the run (all but `preset`; the recipe's `precision` only when not 'auto'), as dicts."
+    d = asdict(self); d.pop('preset'); return d | dict(recipe=self.recipe.content())
 
 # %% ../nbs/10_protocol.ipynb #b298fefe
 DATA_FIELDS = ('dataset', 'seed', 'imbalance', 'data_path', 'data_sha1') # fields the dataset bundle depends on
@@ -289,9 +300,10 @@ QUERY_FIELDS = ('model', 'epochs', 'bs', 'lr', 'wd', 'schedule', 'n_inits', 'que
 def query_config(cfg:RunConfig, # run config
                  kind:str, # 'full', a short score's key ('el2n', 'grand') or 'random'
                 )->dict:
-    "What the query artefacts of kind `kind` of a run depend on: the query cache's key."
+    "What the query artefacts of kind `kind` of a run depend on: the query cache's key (precision if not 'auto')."
+    p = {} if cfg.recipe.precision == 'auto' else dict(precision=cfg.recipe.precision)
     return dict(kind=kind, data=list(data_key(cfg)), groups=cfg.groups,
-                **{k: getattr(cfg.recipe, k) for k in QUERY_FIELDS})
+                **{k: getattr(cfg.recipe, k) for k in QUERY_FIELDS}, **p)
 
 # %% ../nbs/10_protocol.ipynb #49bdb3db
 @patch(cls_method=True)
@@ -342,11 +354,13 @@ def _pick(preset:str, datasets, imbalances)->list:
 def grid_configs(preset:str='smoke', # a name in `PRESETS`
                  *, datasets=None, protocols=None, densities=None, seeds=None, imbalances=None, # narrow the axes
                  epochs:int|None=None, # E of every recipe (None: the preset's)
+                 precision:str|None=None, # `Recipe.precision` of every recipe (None: the preset's)
                 )->list:
     "The run configs of a preset's blocks, block by block, one dataset bundle (imbalance, seed) after the other."
     out = []
     for b in _pick(preset, datasets, imbalances):
         r = b.recipe if epochs is None else replace(b.recipe, epochs=int(epochs))
+        r = r if precision is None else replace(r, precision=precision)
         for prot in protocols or b.protocols:
             if Protocol.parse(prot).loss == 'groupdro' and not b.groups:
                 raise ValueError(f"{prot!r} needs groups; block {b.dataset!r} of preset {preset!r} has none "

@@ -4,6 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #2dd0249f
 from __future__ import annotations
+import warnings
 from fractions import Fraction
 from functools import partial
 import numpy as np
@@ -12,7 +13,6 @@ from torch import nn
 import torch.nn.functional as F
 from .loaders import IndexCB      # first: drop_nb.loaders imports fastai with its import-time notice silenced
 from fastai.callback.core import Callback
-from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import Learner   # fastai's Learner, with fit_one_cycle patched in
 from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import SGD
@@ -22,7 +22,8 @@ from .metrics import hit_rates, cdbw_weights
 
 # %% auto #0
 __all__ = ['pruned_epochs', 'scale_milestones', 'step_milestones', 'StepLR', 'WeightedCE', 'CDBWCallback', 'GroupDROLoss',
-           'GroupDROCallback', 'seed_everything', 'make_learner', 'fit_recipe', 'cdbw_loss', 'group_dro_loss']
+           'GroupDROCallback', 'seed_everything', 'SlowBF16Warning', 'native_bf16', 'Autocast', 'make_learner',
+           'fit_recipe', 'cdbw_loss', 'group_dro_loss']
 
 # %% ../nbs/09_train.ipynb #7c2849c7
 def pruned_epochs(E:int, # epochs of the full-data recipe
@@ -157,6 +158,33 @@ def seed_everything(seed:int, # seed of Python's, numpy's and torch's generators
     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = reproducible, not reproducible
     return reproducible
 
+# %% ../nbs/09_train.ipynb #06c6aaa3
+class SlowBF16Warning(UserWarning):
+    "bf16 training on a CPU without native bf16 kernels: correct, but much slower than fp32."
+
+def native_bf16()->bool:
+    "Whether PyTorch has native bf16 kernels on this CPU (oneDNN needs AVX-512 BF16 or AMX; else a slow fallback)."
+    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError): return True      # a build without the check: assume the fast path
+
+# %% ../nbs/09_train.ipynb #53f7f0d5
+class Autocast(Callback):
+    "bf16 (or `dtype`) autocast of the forward pass and loss on the batch's own device; no gradient scaler."
+    order = 10     # fastai's MixedPrecision slot: after the callbacks that edit the batch, before the model runs
+    def __init__(self, dtype=torch.bfloat16): self.dtype, self.ctx = dtype, None # the autocast dtype
+    def before_fit(self):
+        if (torch.device(getattr(self.dls, 'device', None) or 'cpu').type == 'cpu' and self.dtype == torch.bfloat16
+            and not native_bf16()):
+            warnings.warn('bf16 on this CPU has no native kernels (oneDNN needs AVX-512 BF16 or AMX) and runs '
+                          "far slower than fp32; use precision 'fp32' here (benchmark: 09_train)", SlowBF16Warning)
+    def before_batch(self): self.ctx = torch.autocast(self.x.device.type, dtype=self.dtype); self.ctx.__enter__()
+    def after_pred(self):
+        if isinstance(self.pred, torch.Tensor): self.learn.pred = self.pred.float()
+    def after_loss(self): self._exit()
+    def after_batch(self): self._exit()              # a batch without labels (no loss) leaves autocast here
+    def _exit(self):
+        if self.ctx is not None: self.ctx.__exit__(None, None, None); self.ctx = None
+
 # %% ../nbs/09_train.ipynb #0fd2f0d3
 def make_learner(dls, # DataLoaders from `make_dls` (batches (x, y, idx))
                  model:nn.Module, # a model from `get_model`
@@ -167,7 +195,7 @@ def make_learner(dls, # DataLoaders from `make_dls` (batches (x, y, idx))
                  label_smoothing:float=0., # label smoothing of the default loss
                  metrics=accuracy, # fastai metrics
                  cbs=None, # extra callbacks
-                 mixed_precision:bool|None=None, # bf16 autocast (default: on CUDA only)
+                 mixed_precision:bool|None=None, # bf16 `Autocast` on the batches' device (default: on CUDA only)
                  channels_last:bool|None=None, # channels-last memory format (default: on CUDA for image models)
                  wd_bn_bias:bool=True, # also decay BatchNorm and bias parameters (torch SGD does)
                 )->Learner:
@@ -180,7 +208,7 @@ def make_learner(dls, # DataLoaders from `make_dls` (batches (x, y, idx))
         if make is not None: cbs.append(make())
     if mixed_precision is None: mixed_precision = cuda
     if channels_last is None: channels_last = cuda and any(isinstance(m, nn.Conv2d) for m in model.modules())
-    if mixed_precision: cbs.append(MixedPrecision(amp_mode='bf16'))
+    if mixed_precision: cbs.append(Autocast())
     if channels_last: cbs.append(ChannelsLast())
     opt = partial(SGD, mom=mom, decouple_wd=False)
     return Learner(dls, model, loss_func=loss_func, opt_func=opt, lr=lr, wd=wd, wd_bn_bias=wd_bn_bias, metrics=metrics,
