@@ -14,8 +14,8 @@ from .archives import FileSource, read_class_folders, read_tinyimagenet
 # %% auto #0
 __all__ = ['MIN_TEST_PER_CLASS', 'ADULT_COLS', 'ADULT_NUM', 'DATASETS', 'data_root', 'split_valid_test', 'imbalance_counts',
            'imbalance_idx', 'channel_stats', 'DataBundle', 'check_ids', 'check_arrays', 'from_arrays',
-           'subsample_train', 'load_mnist1d', 'load_digits', 'from_npz', 'load_cifar10', 'load_tinyimagenet',
-           'load_cifar100', 'load_adult', 'load_dataset', 'show_samples', 'plot_class_counts']
+           'subsample_train', 'subsample_valid', 'load_mnist1d', 'load_digits', 'from_npz', 'load_cifar10',
+           'load_tinyimagenet', 'load_cifar100', 'load_adult', 'load_dataset', 'show_samples', 'plot_class_counts']
 
 # %% ../nbs/04_datasets.ipynb #452187bc
 def data_root(path:str|Path|None=None, # explicit data folder; wins over everything else
@@ -277,6 +277,23 @@ def subsample_train(ds:DataBundle, # dataset bundle
                       classes=ds.classes, g_train=g, g_valid=ds.g_valid, g_test=ds.g_test, group_names=ds.group_names,
                       kind=ds.kind, feature_names=ds.feature_names)
 
+# %% ../nbs/04_datasets.ipynb #38772b69
+def subsample_valid(ds:DataBundle, # dataset bundle
+                    per_class:int|None, # validation samples kept per class (None keeps all)
+                    seed:int=0, # seed of the draw
+                   )->DataBundle:
+    "A copy of `ds` whose validation split keeps at most `per_class` samples of each class (seeded)."
+    if per_class is None: return ds
+    if int(per_class) != per_class or per_class < 1:
+        raise ValueError(f'per_class={per_class!r}: keep at least one validation sample of each class')
+    rng = np.random.default_rng(seed)
+    ix = np.sort(np.concatenate([rng.permutation(np.flatnonzero(ds.y_valid == k))[:int(per_class)]
+                                 for k in range(ds.n_classes)]))
+    g = None if ds.g_valid is None else ds.g_valid[ix]
+    return DataBundle(ds.name, ds.x_train, ds.y_train, ds.x_valid[ix], ds.y_valid[ix], ds.x_test, ds.y_test,
+                      classes=ds.classes, g_train=ds.g_train, g_valid=g, g_test=ds.g_test, group_names=ds.group_names,
+                      kind=ds.kind, train_src_idx=ds.train_src_idx, feature_names=ds.feature_names)
+
 # %% ../nbs/04_datasets.ipynb #50970931
 def _mnist1d_raw(per_class, # how many signals of each of the 10 classes
                  seed:int, # seed of the generator's random stream (the published set: 42)
@@ -415,12 +432,13 @@ def load_tinyimagenet(path:str|Path|None=None, # folder or .tgz in the official 
                       seed:int=0, # seed of the validation/test halving
                       imbalance:float|None=None, # imbalance factor I of the training split
                       size:int|None=None, # resize on decode (None = native: 64 official, 32 for the shared copy)
-                      n_classes:int=200, # 200, or 100 for the documented subset sorted(wnids)[::2]
+                      n_classes:int=200, # 200, or a divisor of 200: the subset sorted(wnids)[::200 // n_classes]
                       limit:int|None=None, # only the first `limit` images per class (quick tests)
                       **kwargs)->DataBundle:
     "Tiny-ImageNet (200 classes x 500 train, val as test) from the official layout, decoded once and cached."
-    if n_classes not in (100, 200):
-        raise ValueError(f'n_classes={n_classes!r}: use 200 (all) or 100 (the subset sorted(wnids)[::2])')
+    if not isinstance(n_classes, int) or n_classes < 1 or 200 % n_classes:
+        raise ValueError(f'n_classes={n_classes!r}: use 200 (all) or a divisor of 200 such as 100 or 20 '
+                         '(the subset sorted(wnids)[::200 // n_classes])')
     how = ('Put tinyimagenet32.tgz (or the official tiny-imagenet-200.zip or its extracted folder) there, set '
            'DROP_NB_DATA, or pass path=; the official 64 px set is at '
            'http://cs231n.stanford.edu/tiny-imagenet-200.zip.')
@@ -433,12 +451,12 @@ def load_tinyimagenet(path:str|Path|None=None, # folder or .tgz in the official 
     a = cached_decode(f'tinyimagenet_s{size}' + ('' if limit is None else f'_lim{limit}'), p, build)
     xtr, ytr, xte, yte, classes = a['x_train'], a['y_train'], a['x_test'], a['y_test'], list(a['classes'])
     name = 'tinyimagenet'
-    if n_classes == 100:
-        keep = np.arange(0, len(classes), 2)
+    if n_classes < 200:
+        keep = np.arange(0, len(classes), 200 // n_classes)
         remap = -np.ones(len(classes), np.int64); remap[keep] = np.arange(len(keep))
         mtr, mte = remap[ytr] >= 0, remap[yte] >= 0
         xtr, ytr, xte, yte = xtr[mtr], remap[ytr[mtr]], xte[mte], remap[yte[mte]]
-        classes = [classes[i] for i in keep]; name = 'tinyimagenet100'
+        classes = [classes[i] for i in keep]; name = f'tinyimagenet{n_classes}'
     return from_arrays(name, xtr, ytr, xte, yte, seed=seed, imbalance=imbalance, classes=classes, **kwargs)
 
 # %% ../nbs/04_datasets.ipynb #df7fe466
@@ -509,7 +527,8 @@ def load_adult(path:str|Path|None=None, # folder with adult.data and adult.test;
 # %% ../nbs/04_datasets.ipynb #a12bf5db
 DATASETS = {'mnist1d': load_mnist1d, 'digits': load_digits, 'cifar10': load_cifar10, 'cifar100': load_cifar100,
             'tinyimagenet': load_tinyimagenet, 'adult': load_adult,
-            'tinyimagenet100': lambda **kw: load_tinyimagenet(n_classes=100, **kw)}
+            'tinyimagenet100': lambda **kw: load_tinyimagenet(n_classes=100, **kw),
+            'tinyimagenet20': lambda **kw: load_tinyimagenet(n_classes=20, **kw)}
 
 def load_dataset(name:str, # one of `DATASETS`, or the path of an `.npz` file
                  path:str|Path|None=None, # data location for the folder-based sets (default: data root)

@@ -89,8 +89,11 @@ def final_epochs(cfg:RunConfig)->int:
     return pruned_epochs(cfg.recipe.epochs, cfg.density) if is_pruned(cfg.density) else cfg.recipe.epochs
 
 def final_cost(cfg:RunConfig)->float:
-    "Training images of the final model of `cfg`, per training sample: density x E'."
-    return cfg.density * final_epochs(cfg)
+    "Training images of a run's final model(s), per training sample: d x E' (times the candidates' share if any)."
+    rule, m = cfg.prot.rule, 1.
+    if rule is not None and 'candidates' in rule.needs:
+        m = len(rule.kw['taus']) * rule.kw['frac'] + (rule.kw['frac'] < 1)   # the candidates, then the final model
+    return cfg.density * final_epochs(cfg) * m
 
 # %% ../nbs/12_experiments.ipynb #14f08bf9
 def grid_cost(cfgs:list, # run configs
@@ -227,19 +230,19 @@ def _stack(per_init:list)->dict:
 def full_query(cfg:RunConfig, # run config
                ds:DataBundle, # dataset bundle
               )->dict:
-    "Artefacts of the full-length query runs: recalls, and every score of `SCORES` with query 'full' (first run)."
-    r, per_init, art, full = cfg.recipe, [], {}, [s for s in SCORES.values() if s.query == 'full']
+    "Artefacts of the full-length query runs: recalls, per-epoch validation hits, the scores of query 'full'."
+    r, per_init, art, full, hits = cfg.recipe, [], {}, [s for s in SCORES.values() if s.query == 'full'], []
     for i in range(r.n_inits):
         rcb, cbs = _recall_cb(ds), {s.key: s.cb(r, len(ds.y_train)) for s in full if s.cb and i == 0}
         learn = train_model(cfg, ds, seed=query_seed(cfg.seed, i), cbs=[rcb, *cbs.values()])
-        per_init.append(_best_recalls(rcb, ds))
+        per_init.append(_best_recalls(rcb, ds)); hits.append(np.stack(rcb.correct_hist))
         if i: continue
         with warnings.catch_warnings():     # runs shorter than DynUnc's window use one window over all epochs
             warnings.filterwarnings('ignore', message='DynamicUncertaintyCB: .* epochs < J')
             art.update({k: cb.scores for k, cb in cbs.items()})
         art.update({s.key: score_dl(learn.model, eval_dl(ds, 'train', bs=1024), s.key, n=len(ds.y_train))
                     for s in full if not s.cb})
-    return art | _stack(per_init)
+    return art | _stack(per_init) | dict(valid_hits=np.stack(hits).astype(np.float32))
 
 # %% ../nbs/12_experiments.ipynb #7c461277
 def short_query(cfg:RunConfig, # run config
@@ -271,9 +274,11 @@ def query_artefacts(cfg:RunConfig, # run config
                     out, # results folder (holds the cache)
                    )->dict:
     "The scores and recalls a run needs, from the cache under `out` or computed (and cached)."
+    hits = cfg.prot.rule is not None and 'candidates' in cfg.prot.rule.needs       # the validated rules need them
     arts = {k: cached_arrays(out, query_config(cfg, k), (lambda k=k: full_query(cfg, ds) if k == 'full'
-                             else short_query(cfg, ds, k))) for k in query_kinds(cfg)}
-    res = {n: a[n] for a in arts.values() for n in SCORES if n in a}
+                             else short_query(cfg, ds, k)), names=('valid_hits',) if hits and k == 'full' else None)
+            for k in query_kinds(cfg)}
+    res = {n: a[n] for a in arts.values() for n in (*SCORES, *(('valid_hits',) if hits else ())) if n in a}
     return res | (_pick_recalls(cfg, arts) if cfg.prot.needs_recalls else {})
 
 # %% ../nbs/12_experiments.ipynb #c6422d55
@@ -349,6 +354,9 @@ def run_one(cfg:RunConfig, # run config (from `make_grid`)
             out, # results folder (for the query cache)
            )->dict:
     "Run the protocol for one config and return its results-table row (`run_grid` saves it)."
+    if cfg.prot.rule is not None and 'candidates' in cfg.prot.rule.needs:
+        from drop_nb.candidates import run_validated        # the validated rules' runner builds on this module
+        return run_validated(cfg, out)
     t0, started = time.time(), datetime.datetime.now().isoformat(timespec='seconds')
     ds = get_data(cfg)
     art = query_artefacts(cfg, ds, out)
@@ -370,7 +378,7 @@ def regime(cfg:RunConfig, # a DRoP run's config
     labels, n_valid = quota_inputs(cfg, get_data(cfg))
     rep = regime_report(row['recalls'], np.bincount(labels, minlength=len(n_valid)), n_valid,
                         sorted({c.density for c in cfgs if same(c)}), n_inits=len(row['all_recalls']),
-                        quota=cfg.prot.quota)
+                        quota='drop' if 'candidates' in cfg.prot.rule.needs else cfg.prot.quota)
     who = f'{cfg.dataset} seed {cfg.seed} I={cfg.imbalance:g} {arm(cfg.protocol, cfg.recipe.recall_source)}'
     return f'{who}: {regime_line(rep)}'
 

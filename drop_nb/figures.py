@@ -41,7 +41,8 @@ FAMILY_COLORS = {f: family_color(f) for f in FAMILY_ORDER} # family -> colour (a
 
 # %% ../nbs/13_figures.ipynb #0f88e7fb
 VARIANT_STYLES = dict(zip(VARIANT_ORDER, [('-', 'o'), ('--', 's'), ((0, (6, 2)), 'h'), ((0, (2, 1)), '*'), (':', '^'),
-    ((0, (8, 2, 2, 2)), 'X'), ('-.', 'D'), ((0, (4, 1, 1, 1, 1, 1)), 'v')])) # variant -> (line style, marker)
+    ((0, (8, 2, 2, 2)), 'X'), ((0, (1, 1)), 'p'), ((0, (3, 1, 1, 1)), 'H'), ('-.', 'D'),
+    ((0, (4, 1, 1, 1, 1, 1)), 'v')])) # variant -> (line style, marker)
 
 def protocol_style(protocol:str, # an arm name (a ' [ref]' suffix marks reference-recall runs)
                   )->dict:
