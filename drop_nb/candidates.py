@@ -11,23 +11,10 @@ from .quotas import StarvedClassWarning
 from .validate import split_halves, validated_prune
 from .protocol import RunConfig
 from .experiments import (get_data, query_artefacts, quota_inputs, train_model, predict, test_metrics,
-                                 final_epochs, _row)
+                                 final_epochs, valid_part, half_recalls, _row)
 
 # %% auto #0
-__all__ = ['half_recalls', 'run_validated']
-
-# %% ../nbs/12b_candidates.ipynb #d99afb2c
-def half_recalls(hits:np.ndarray, # (models, epochs, validation samples): 1 correct, 0 wrong, NaN unseen
-                 labels:np.ndarray, # class (or group) of every validation sample
-                 n:int, # number of classes (groups)
-                 part:np.ndarray, # indices of the validation samples to read
-                )->tuple: # (mean recalls, recalls per model)
-    "Per query model, the recalls on `part` at its best epoch on `part`; their mean and their stack."
-    per = []
-    for h in np.asarray(hits, float):
-        e = int(np.argmax(np.nanmean(h[:, part], axis=1)))
-        per.append(hit_rates(h[e, part] > 0, np.asarray(labels)[part], n))
-    return np.mean(per, 0), np.stack(per)
+__all__ = ['run_validated']
 
 # %% ../nbs/12b_candidates.ipynb #443b3dc2
 def _candidate_row(v, tests:dict, groups:bool)->dict:
@@ -47,7 +34,8 @@ def run_validated(cfg:RunConfig, # the config of a protocol whose rule trains ca
     art = query_artefacts(cfg, ds, out)
     labels, lab_v = quota_inputs(cfg, ds)[0], (ds.g_valid if cfg.groups else ds.y_valid)
     K = int(max(labels.max(), lab_v.max())) + 1
-    A, B = split_halves(lab_v, seed=cfg.seed)
+    part = valid_part(cfg, ds)
+    A, B = (part[h] for h in split_halves(lab_v[part], seed=cfg.seed))
     rec, allr = half_recalls(art['valid_hits'], lab_v, K, A)
     E = final_epochs(cfg); Ec = E if kw['frac'] >= 1 else max(1, round(kw['frac'] * E))
     fit = lambda keep, e: train_model(cfg, ds, train_idx=keep, epochs=e, augment=cfg.recipe.augment, seed=cfg.seed,

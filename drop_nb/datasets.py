@@ -14,8 +14,8 @@ from .archives import FileSource, read_class_folders, read_tinyimagenet
 # %% auto #0
 __all__ = ['MIN_TEST_PER_CLASS', 'ADULT_COLS', 'ADULT_NUM', 'DATASETS', 'data_root', 'split_valid_test', 'imbalance_counts',
            'imbalance_idx', 'channel_stats', 'DataBundle', 'check_ids', 'check_arrays', 'from_arrays',
-           'subsample_train', 'subsample_valid', 'load_mnist1d', 'load_digits', 'from_npz', 'load_cifar10',
-           'load_tinyimagenet', 'load_cifar100', 'load_adult', 'load_dataset', 'show_samples', 'plot_class_counts']
+           'subsample_train', 'load_mnist1d', 'load_digits', 'from_npz', 'load_cifar10', 'load_tinyimagenet',
+           'load_cifar100', 'load_adult', 'load_dataset', 'show_samples', 'plot_class_counts']
 
 # %% ../nbs/04_datasets.ipynb #452187bc
 def data_root(path:str|Path|None=None, # explicit data folder; wins over everything else
@@ -276,23 +276,6 @@ def subsample_train(ds:DataBundle, # dataset bundle
     return DataBundle(ds.name, ds.x_train[ix], ds.y_train[ix], ds.x_valid, ds.y_valid, ds.x_test, ds.y_test,
                       classes=ds.classes, g_train=g, g_valid=ds.g_valid, g_test=ds.g_test, group_names=ds.group_names,
                       kind=ds.kind, feature_names=ds.feature_names)
-
-# %% ../nbs/04_datasets.ipynb #38772b69
-def subsample_valid(ds:DataBundle, # dataset bundle
-                    per_class:int|None, # validation samples kept per class (None keeps all)
-                    seed:int=0, # seed of the draw
-                   )->DataBundle:
-    "A copy of `ds` whose validation split keeps at most `per_class` samples of each class (seeded)."
-    if per_class is None: return ds
-    if int(per_class) != per_class or per_class < 1:
-        raise ValueError(f'per_class={per_class!r}: keep at least one validation sample of each class')
-    rng = np.random.default_rng(seed)
-    ix = np.sort(np.concatenate([rng.permutation(np.flatnonzero(ds.y_valid == k))[:int(per_class)]
-                                 for k in range(ds.n_classes)]))
-    g = None if ds.g_valid is None else ds.g_valid[ix]
-    return DataBundle(ds.name, ds.x_train, ds.y_train, ds.x_valid[ix], ds.y_valid[ix], ds.x_test, ds.y_test,
-                      classes=ds.classes, g_train=ds.g_train, g_valid=g, g_test=ds.g_test, group_names=ds.group_names,
-                      kind=ds.kind, train_src_idx=ds.train_src_idx, feature_names=ds.feature_names)
 
 # %% ../nbs/04_datasets.ipynb #50970931
 def _mnist1d_raw(per_class, # how many signals of each of the 10 classes

@@ -22,14 +22,15 @@ from .train import make_learner, fit_recipe, pruned_epochs, cdbw_loss, group_dro
 from .metrics import class_recalls, hit_rates, class_summary, group_report
 from .scores import SCORES, ClassRecallCB, score_dl, query_scores, ccs_beta
 from .select import prune
+from .validate import per_class_subset
 from .quotas import smoothed_recalls, StarvedClassWarning, regime_report, regime_line, is_pruned
 _all_ = ['query_config', 'QUERY_FIELDS', 'ccs_beta']   # deprecated here: from drop_nb.protocol, drop_nb.scores
 
 # %% auto #0
 __all__ = ['GROUP_PROTOCOLS', 'make_grid', 'query_kinds', 'final_epochs', 'final_cost', 'grid_cost', 'shard_grid', 'get_data',
            'query_seed', 'NoValidate', 'train_model', 'predict', 'test_metrics', 'full_query', 'short_query',
-           'query_artefacts', 'quota_inputs', 'select_indices', 'used_recalls', 'git_commit', 'run_one', 'regime',
-           'regime_lines', 'run_grid', 'query_config', 'QUERY_FIELDS', 'ccs_beta']
+           'valid_part', 'half_recalls', 'query_artefacts', 'quota_inputs', 'select_indices', 'used_recalls',
+           'git_commit', 'run_one', 'regime', 'regime_lines', 'run_grid', 'query_config', 'QUERY_FIELDS', 'ccs_beta']
 
 # %% ../nbs/12_experiments.ipynb #ec559d2d
 def _file_sha1(path)->str:
@@ -85,15 +86,17 @@ def query_kinds(cfg:RunConfig)->tuple:
 
 # %% ../nbs/12_experiments.ipynb #97eb7a65
 def final_epochs(cfg:RunConfig)->int:
-    "Epochs of a run's final model: E on the full data, E' = `pruned_epochs(E, d)` when it prunes."
-    return pruned_epochs(cfg.recipe.epochs, cfg.density) if is_pruned(cfg.density) else cfg.recipe.epochs
+    "Epochs of a run's final model: E' = `pruned_epochs(E, d)` when it prunes, E on full data, (1 + d) E / 2 for Full-CM."
+    E, d = cfg.recipe.epochs, cfg.density
+    if cfg.prot.matched: return int(np.floor((1 + d) * E / 2 + 0.5))   # the (0.5 + 0.5 d) E epochs a pruned run costs
+    return pruned_epochs(E, d) if is_pruned(d) else E
 
 def final_cost(cfg:RunConfig)->float:
     "Training images of a run's final model(s), per training sample: d x E' (times the candidates' share if any)."
     rule, m = cfg.prot.rule, 1.
     if rule is not None and 'candidates' in rule.needs:
         m = len(rule.kw['taus']) * rule.kw['frac'] + (rule.kw['frac'] < 1)   # the candidates, then the final model
-    return cfg.density * final_epochs(cfg) * m
+    return (1. if cfg.prot.full else cfg.density) * final_epochs(cfg) * m
 
 # %% ../nbs/12_experiments.ipynb #14f08bf9
 def grid_cost(cfgs:list, # run configs
@@ -157,13 +160,14 @@ class NoValidate(Callback):
 _AMP = {'auto': None, 'fp32': False, 'bf16': True} # `Recipe.precision` -> `make_learner`'s `mixed_precision`
 
 def _learner(cfg:RunConfig, ds:DataBundle, seed:int, train_idx=None, augment:bool=False, loss:str='ce')->Learner:
-    "A seeded, untrained learner of the run's recipe (model, batch size, learning rate, wd, precision, loss)."
+    "A seeded, untrained learner of the run's recipe (model, batch size, learning rate, wd, arithmetic, loss)."
     r = cfg.recipe
     seed_everything(seed)
     lf = {'ce': lambda: None, 'cdbw': lambda: cdbw_loss(ds.n_classes),
           'groupdro': lambda: group_dro_loss(ds.g_train, ds.n_groups)}[loss]()
     return make_learner(make_dls(ds, train_idx, bs=r.bs, augment=augment), get_model(r.model, ds), loss_func=lf,
-                        lr=r.lr, wd=r.wd, metrics=[], mixed_precision=_AMP[r.precision])
+                        lr=r.lr, wd=r.wd, metrics=[], mixed_precision=_AMP[r.precision],
+                        channels_last=r.channels_last)
 
 def _fit(learn:Learner, epochs:int, schedule:str, cbs=()):
     with learn.no_bar(), learn.no_logging(): fit_recipe(learn, epochs, schedule=schedule, cbs=list(cbs))
@@ -257,10 +261,34 @@ def short_query(cfg:RunConfig, # run config
                      seeds=[query_seed(cfg.seed, i) for i in range(r.n_inits)])
     return _stack([_best_recalls(cb, ds) for cb in q.recall_cbs]) | ({} if q.scores is None else {kind: q.scores})
 
+# %% ../nbs/12_experiments.ipynb #e25b086c
+def valid_part(cfg:RunConfig, # run config (`recipe.valid_per_class`, seed, groups)
+               ds:DataBundle, # dataset bundle
+              )->np.ndarray:
+    "Indices of the validation samples a run's quota rule reads: all, or `valid_per_class` of each class (group)."
+    yv, k = (ds.g_valid if cfg.groups else ds.y_valid), cfg.recipe.valid_per_class
+    return np.arange(len(yv), dtype=np.int64) if k is None else per_class_subset(yv, k, seed=cfg.seed)
+
+def half_recalls(hits:np.ndarray, # (models, epochs, validation samples): 1 correct, 0 wrong, NaN unseen
+                 labels:np.ndarray, # class (or group) of every validation sample
+                 n:int, # number of classes (groups)
+                 part:np.ndarray, # indices of the validation samples to read
+                )->tuple: # (mean recalls, recalls per model)
+    "Per query model, the recalls on `part` at its best epoch on `part`; their mean and their stack."
+    per = []
+    for h in np.asarray(hits, float):
+        e = int(np.argmax(np.nanmean(h[:, part], axis=1)))
+        per.append(hit_rates(h[e, part] > 0, np.asarray(labels)[part], n))
+    return np.mean(per, 0), np.stack(per)
+
 # %% ../nbs/12_experiments.ipynb #92cbf8f8
-def _pick_recalls(cfg:RunConfig, arts:dict)->dict:
+def _pick_recalls(cfg:RunConfig, arts:dict, ds:DataBundle|None=None)->dict:
     "The recalls DRoP uses (`recalls`, `all_recalls`) from the query artefacts `arts` (by kind), per `recall_source`."
     p, g = cfg.prot, 'group_' if cfg.groups else ''
+    if cfg.recipe.valid_per_class:                          # re-read on the part of the validation split it may see
+        lab_v, n = (ds.g_valid if cfg.groups else ds.y_valid), len(quota_inputs(cfg, ds)[1])
+        m, allr = half_recalls(arts['full']['valid_hits'], lab_v, n, valid_part(cfg, ds))
+        return dict(recalls=m, all_recalls=allr)
     if cfg.recipe.recall_source == 'paper': src, n = arts['full'], None
     elif p.short_score: src, n = arts[p.short_score], None
     elif p.full_score: src, n = arts['full'], 1
@@ -274,12 +302,12 @@ def query_artefacts(cfg:RunConfig, # run config
                     out, # results folder (holds the cache)
                    )->dict:
     "The scores and recalls a run needs, from the cache under `out` or computed (and cached)."
-    hits = cfg.prot.rule is not None and 'candidates' in cfg.prot.rule.needs       # the validated rules need them
+    hits = (cfg.prot.rule is not None and 'candidates' in cfg.prot.rule.needs) or bool(cfg.recipe.valid_per_class)
     arts = {k: cached_arrays(out, query_config(cfg, k), (lambda k=k: full_query(cfg, ds) if k == 'full'
                              else short_query(cfg, ds, k)), names=('valid_hits',) if hits and k == 'full' else None)
             for k in query_kinds(cfg)}
     res = {n: a[n] for a in arts.values() for n in (*SCORES, *(('valid_hits',) if hits else ())) if n in a}
-    return res | (_pick_recalls(cfg, arts) if cfg.prot.needs_recalls else {})
+    return res | (_pick_recalls(cfg, arts, ds) if cfg.prot.needs_recalls else {})
 
 # %% ../nbs/12_experiments.ipynb #c6422d55
 def _finite(s:np.ndarray)->np.ndarray:
@@ -291,10 +319,10 @@ def _finite(s:np.ndarray)->np.ndarray:
 def quota_inputs(cfg:RunConfig, # run config
                  ds:DataBundle, # dataset bundle
                 )->tuple:
-    "The labels the quotas split (classes, or groups with `groups`) and the validation samples of each."
+    "The labels the quotas split (classes, or groups with `groups`) and the validation samples of each it reads."
     y, yv = (ds.g_train, ds.g_valid) if cfg.groups else (ds.y_train, ds.y_valid)
     K = int(max(y.max(), yv.max())) + 1
-    return y, np.bincount(yv, minlength=K)
+    return y, np.bincount(yv[valid_part(cfg, ds)], minlength=K)
 
 # %% ../nbs/12_experiments.ipynb #226a7be3
 def select_indices(cfg:RunConfig, # run config
@@ -303,7 +331,7 @@ def select_indices(cfg:RunConfig, # run config
                   )->np.ndarray:
     "Sorted int64 indices of the training samples a run keeps."
     p, d, seed = cfg.prot, cfg.density, cfg.seed
-    if not is_pruned(d): return np.arange(len(ds.y_train), dtype=np.int64)
+    if p.full or not is_pruned(d): return np.arange(len(ds.y_train), dtype=np.int64)   # Full-CM keeps all too
     sc = SCORES[p.score]
     if sc.select is not None: return sc.select(art[sc.ranks_by or sc.key], d, seed, cfg.recipe)   # e.g. CCS
     labels, n_valid = quota_inputs(cfg, ds)

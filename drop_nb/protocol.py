@@ -12,15 +12,17 @@ from .scores import SCORES, score_named
 from .quotas import QUOTA_RULES, QuotaRule
 
 # %% auto #0
-__all__ = ['LOSSES', 'FULL', 'GRAMMAR', 'SCHEDULES', 'RECALL_SOURCES', 'PRECISIONS', 'MNIST1D_CPU', 'CIFAR10_CPU', 'ADULT_CPU',
-           'FILE_CPU', 'CIFAR10_GPU', 'TIN100_GPU', 'TIN_GPU', 'FILE_GPU', 'FAST_GPU', 'MNIST1D_PROTOCOLS',
-           'CIFAR10_PROTOCOLS', 'IMBALANCE_PROTOCOLS', 'ADULT_PROTOCOLS', 'DENSITIES', 'CPU', 'SMOKE', 'GPU',
-           'GPU_FAST', 'GPU_TINY', 'DEMO', 'PRESETS', 'DATA_FIELDS', 'QUERY_FIELDS', 'grammar', 'Protocol', 'Recipe',
-           'Block', 'Preset', 'RunConfig', 'data_key', 'query_config', 'run_config', 'grid_configs']
+__all__ = ['LOSSES', 'FULL', 'MATCHED', 'GRAMMAR', 'SCHEDULES', 'RECALL_SOURCES', 'PRECISIONS', 'LATER_FIELDS', 'MNIST1D_CPU',
+           'CIFAR10_CPU', 'ADULT_CPU', 'FILE_CPU', 'CIFAR10_GPU', 'TIN100_GPU', 'TIN_GPU', 'FILE_GPU', 'FAST_GPU',
+           'MNIST1D_PROTOCOLS', 'CIFAR10_PROTOCOLS', 'IMBALANCE_PROTOCOLS', 'ADULT_PROTOCOLS', 'DENSITIES', 'CPU',
+           'SMOKE', 'GPU', 'GPU_FAST', 'GPU_TINY', 'VERDICT_PROTOCOLS', 'TIN20_CPU', 'CIFAR10_LT_CPU', 'CIFAR10_V50',
+           'VERDICT', 'DEMO', 'PRESETS', 'DATA_FIELDS', 'QUERY_FIELDS', 'grammar', 'Protocol', 'Recipe', 'Block',
+           'Preset', 'RunConfig', 'data_key', 'query_config', 'run_config', 'grid_configs']
 
 # %% ../nbs/10_protocol.ipynb #944fcc41
 LOSSES = {'CDB-W': 'cdbw', 'GroupDRO': 'groupdro'} # loss suffixes -> internal names
 FULL = {'Full': 'ce', 'CDB-W': 'cdbw', 'GroupDRO': 'groupdro'} # full-data protocols -> their loss
+MATCHED = 'Full-CM' # all the data, as many optimizer steps as a pruned run at the run's density (our addition)
 
 # %% ../nbs/10_protocol.ipynb #1c570537
 def _random_name()->str: return next(s.name for s in SCORES.values() if s.name and s.query is None)
@@ -31,7 +33,7 @@ def grammar()->str:
     "The protocol names `Protocol.parse` accepts, in words, read from the registries."
     forms = [(f"'{_random_name()}+{s}(<Score>)'" if 'kept' in r.needs else f"'<Score>+{s}'" if r.scored
               else f"'{_random_name()}+{s}'") + (' (ours)' if r.ours else '') for s, (r, _) in _suffixes().items()]
-    return (', '.join(map(repr, FULL)) + f", a score alone ({', '.join(s.name for s in SCORES.values() if s.name)}), "
+    return (', '.join(map(repr, [*FULL, MATCHED])) + f", a score alone ({', '.join(s.name for s in SCORES.values() if s.name)}), "
             + ', '.join(forms) + ", or any of these + " + ' / '.join(f"'+{l}'" for l in LOSSES))
 
 # %% ../nbs/10_protocol.ipynb #1e56c64c
@@ -50,6 +52,7 @@ class Protocol:
     loss:str='ce' # final-model loss: 'ce', 'cdbw' or 'groupdro'
     full:bool=False # trains on the whole training set (density 1)
     smoothing:float=0. # Laplace pseudo-count added to DRoP's recalls (1 for '-LS')
+    matched:bool=False # full data for the compute of a pruned run at the run's density (`MATCHED`)
 
 # %% ../nbs/10_protocol.ipynb #6e539270
 @patch(cls_method=True)
@@ -58,6 +61,7 @@ def parse(cls:Protocol, name:str, # e.g. 'EL2N+DRoP', 'Random+StrategyQ(EL2N)', 
     "The `Protocol` of a protocol name; a `ValueError` that lists the grammar otherwise."
     if not isinstance(name, str) or not name: raise _bad(name)
     if name in FULL: return cls(score=None, loss=FULL[name], full=True)
+    if name == MATCHED: return cls(score=None, full=True, matched=True)
     parts, loss = name.split('+'), 'ce'
     if len(parts) > 1 and parts[-1] in LOSSES: loss = LOSSES[parts.pop()]
     s = score_named(parts[0])
@@ -76,7 +80,7 @@ def parse(cls:Protocol, name:str, # e.g. 'EL2N+DRoP', 'Random+StrategyQ(EL2N)', 
 @patch
 def __str__(self:Protocol)->str:
     "The protocol's name, as users type it (`Protocol.parse(str(p)) == p`)."
-    if self.full: return {v: k for k, v in FULL.items()}[self.loss]
+    if self.full: return MATCHED if self.matched else {v: k for k, v in FULL.items()}[self.loss]
     s = SCORES[self.score].name
     if self.quota is not None:
         r = QUOTA_RULES[self.quota]
@@ -139,6 +143,8 @@ class Recipe:
     dynunc_window:int=10 # Dynamic Uncertainty's window J (epochs; shortened to E - 1 on short runs)
     ccs_beta:float|None=None # CCS's hard cutoff; None: `ccs_beta(d)`
     precision:str='auto' # training arithmetic, one of `PRECISIONS` (hashed only when not 'auto')
+    channels_last:bool|None=None # channels-last memory format (None: on a GPU for image models; hashed when set)
+    valid_per_class:int|None=None # validation samples per class DRoP's recalls may read (None: all; hashed when set)
     def __post_init__(self): _check_recipe(self)
 
 # %% ../nbs/10_protocol.ipynb #9fb1d680
@@ -151,6 +157,9 @@ def _check_recipe(self):
     for k in ('epochs', 'bs', 'n_inits'):
         if int(getattr(self, k)) < 1: raise ValueError(f"{k}={getattr(self, k)!r}: must be a positive integer")
     if not 0 < self.query_frac <= 1: raise ValueError(f"query_frac={self.query_frac!r}: must be in (0, 1]")
+    v = self.valid_per_class
+    if v is not None and (isinstance(v, bool) or int(v) != v or v < 2): raise ValueError(
+        f"valid_per_class={v!r}: None (all) or a whole number >= 2 (the validated rule halves it)")
 
 # %% ../nbs/10_protocol.ipynb #d38dc379
 @patch(as_prop=True)
@@ -159,12 +168,12 @@ def query_epochs(self:Recipe)->int:
     return max(1, int(round(self.query_frac * self.epochs)))
 
 # %% ../nbs/10_protocol.ipynb #b938ed9c
+LATER_FIELDS = dict(precision='auto', channels_last=None, valid_per_class=None) # added later: their defaults
+
 @patch
 def content(self:Recipe)->dict:
-    "The recipe as a plain dict, as hashed: `precision` only when it is not 'auto' (ids from before it stay valid)."
-    d = asdict(self)
-    if d['precision'] == 'auto': del d['precision']
-    return d
+    "The recipe as a plain dict, as hashed: the fields of `LATER_FIELDS` only when they differ from their defaults."
+    return {k: v for k, v in asdict(self).items() if k not in LATER_FIELDS or v != LATER_FIELDS[k]}
 
 # %% ../nbs/10_protocol.ipynb #041b60b7
 MNIST1D_CPU = Recipe('cnn1d', 12, bs=128, lr=0.1, wd=5e-4, n_inits=3, n_test=10_000, augment=True) # MNIST-1D, CPU
@@ -253,11 +262,27 @@ GPU_FAST = Preset('gpu-fast', _FAST, FILE_GPU, 'one GPU in minutes: ResNet-9, on
 GPU_TINY = Preset('gpu-tiny', tuple(replace(b, recipe=replace(b.recipe, bs=64, n_train=200), densities=(0.5,),
                   seeds=(0,)) for b in _FAST), FILE_GPU, 'dry run of gpu-fast on CPU with tiny archives')
 
+# %% ../nbs/10_protocol.ipynb #2a4965b9
+VERDICT_PROTOCOLS = ('Random', 'Random+DRoP', 'Random+DRoP-G', 'Random+DRoP-V', 'Full') # the verdict's arms
+TIN20_CPU = Recipe('cnn_small', 10, bs=128, lr=0.2, wd=5e-4, n_inits=3, augment=True,
+                   channels_last=True) # 20 Tiny-ImageNet-32 classes, CPU
+CIFAR10_LT_CPU = replace(CIFAR10_CPU, n_train=10_000, channels_last=True) # long-tailed CIFAR-10 (with I = 10), CPU
+CIFAR10_V50 = replace(CIFAR10_CPU, valid_per_class=50) # CIFAR-10, DRoP reads 50 validation images per class
+VERDICT = Preset('verdict', (
+    Block('mnist1d', MNIST1D_CPU, VERDICT_PROTOCOLS + ('Random+DRoP-VS',), (0.1, 0.3, 0.5)),
+    Block('adult', ADULT_CPU, VERDICT_PROTOCOLS + ('Random+DRoP-VS',), (0.1, 0.3, 0.5), groups=True),
+    Block('cifar10', CIFAR10_CPU, VERDICT_PROTOCOLS, (0.2, 0.3, 0.5)),
+    Block('tinyimagenet20', TIN20_CPU, VERDICT_PROTOCOLS + ('Random+DRoP-VS',), (0.2, 0.3, 0.5)),
+    Block('cifar10', CIFAR10_LT_CPU, VERDICT_PROTOCOLS, (0.2, 0.3, 0.5), imbalances=(10.,)),
+    Block('cifar10', CIFAR10_V50, VERDICT_PROTOCOLS, (0.2, 0.3, 0.5)),
+    Block('cifar10', CIFAR10_CPU, ('Full-CM',), (0.2, 0.3, 0.5, 0.7))), FILE_CPU,
+    'six real settings x Random, Algorithm 1, DRoP-G, the validated DRoP-V, Full: the verdict table')
+
 # %% ../nbs/10_protocol.ipynb #d17bbf61
 DEMO = Preset('demo', (Block('mnist1d', MNIST1D_CPU, ('Random', 'Random+DRoP', 'Random+DRoP-LS', 'EL2N', 'DynUnc'),
                              (0.1, 0.3, 0.5), (0,)),), FILE_CPU,
               'drop-nb demo: MNIST-1D, 500 validation samples per class')
-PRESETS = {p.name: p for p in (SMOKE, CPU, GPU, GPU_FAST, GPU_TINY, DEMO)} # every named grid
+PRESETS = {p.name: p for p in (SMOKE, CPU, GPU, GPU_FAST, GPU_TINY, DEMO, VERDICT)} # every named grid
 
 # %% ../nbs/10_protocol.ipynb #88875cf8
 @dataclass(frozen=True)
@@ -300,10 +325,10 @@ QUERY_FIELDS = ('model', 'epochs', 'bs', 'lr', 'wd', 'schedule', 'n_inits', 'que
 def query_config(cfg:RunConfig, # run config
                  kind:str, # 'full', a short score's key ('el2n', 'grand') or 'random'
                 )->dict:
-    "What the query artefacts of kind `kind` of a run depend on: the query cache's key (precision if not 'auto')."
-    p = {} if cfg.recipe.precision == 'auto' else dict(precision=cfg.recipe.precision)
+    "What the query artefacts of kind `kind` of a run depend on: the query cache's key (arithmetic fields when set)."
+    r = cfg.recipe.content()
     return dict(kind=kind, data=list(data_key(cfg)), groups=cfg.groups,
-                **{k: getattr(cfg.recipe, k) for k in QUERY_FIELDS}, **p)
+                **{k: r[k] for k in (*QUERY_FIELDS, 'precision', 'channels_last') if k in r})
 
 # %% ../nbs/10_protocol.ipynb #49bdb3db
 @patch(cls_method=True)
@@ -325,14 +350,17 @@ def run_config(dataset:str, # dataset name, or 'file' with `data_path`
               )->RunConfig:
     "A checked `RunConfig`: protocol parsed, density in (0, 1) for pruning, groups where Group DRO runs."
     p = Protocol.parse(protocol)
-    if not p.full and not 0 < float(density) < 1:
-        raise ValueError(f"density must be in (0, 1) for pruning protocols, got {density}; use 'Full' for density 1")
+    if (not p.full or p.matched) and not 0 < float(density) < 1:
+        raise ValueError(f"density must be in (0, 1) for pruning protocols and {MATCHED!r}, got {density}; "
+                         "use 'Full' for density 1")
     if p.loss == 'groupdro' and not groups:
         raise ValueError(f"{protocol!r} needs group labels: pass groups=True (drop-nb run --groups) on grouped data")
     if dataset == 'file' and not (data_path and data_sha1):
         raise ValueError("dataset 'file' needs data_path and data_sha1")
-    if not p.needs_recalls: recipe = replace(recipe, recall_source='paper')
-    return RunConfig(dataset, str(p), 1.0 if p.full else float(density), int(seed), recipe, float(imbalance or 1.0),
+    if not p.needs_recalls: recipe = replace(recipe, recall_source='paper', valid_per_class=None)
+    if recipe.valid_per_class and recipe.recall_source != 'paper':
+        raise ValueError("valid_per_class reads the recalls of the full-length query models: use recall_source='paper'")
+    return RunConfig(dataset, str(p), 1.0 if p.full and not p.matched else float(density), int(seed), recipe, float(imbalance or 1.0),
                      bool(groups), data_path, data_sha1, preset)
 
 # %% ../nbs/10_protocol.ipynb #e62f6a0c
@@ -366,7 +394,8 @@ def grid_configs(preset:str='smoke', # a name in `PRESETS`
                 raise ValueError(f"{prot!r} needs groups; block {b.dataset!r} of preset {preset!r} has none "
                                  f"(use --datasets with a grouped dataset, e.g. adult, or --data your.npz --groups)")
         for imb, s, prot in product(b.imbalances, seeds or b.seeds, protocols or b.protocols):
-            for d in ([1.0] if Protocol.parse(prot).full else densities or b.densities):
+            q = Protocol.parse(prot)
+            for d in ([1.0] if q.full and not q.matched else densities or b.densities):
                 out.append(run_config(b.dataset, prot, density=d, seed=s, recipe=r, imbalance=imb, groups=b.groups,
                                       preset=preset))
     return out
