@@ -10,7 +10,8 @@ from .protocol import Protocol, RunConfig, query_config
 from .quotas import is_pruned
 
 # %% auto #0
-__all__ = ['seed_key', 'regime_recalls', 'results_table', 'seed_means', 'paired_effects', 'claim_check', 'summary_table']
+__all__ = ['seed_key', 'regime_recalls', 'results_table', 'seed_means', 'paired_effects', 'claim_check', 'summary_table',
+           'aa_differences', 'noise_yardstick', 'verdict']
 
 # %% ../nbs/11a_analysis.ipynb #aaaf5813
 def seed_key(cfg, # a run's config as stored in its row (a dict), or None
@@ -110,3 +111,35 @@ def summary_table(df:pd.DataFrame, # results table
                  )->pd.DataFrame:
     "Average and worst-class test accuracy (%) per arm (rows; ' [ref]': reference recalls) and density (columns)."
     return seed_means(df).xs('mean', axis=1, level=1).mul(100).round(1).unstack('density')
+
+# %% ../nbs/11a_analysis.ipynb #c3df9984
+def aa_differences(df:pd.DataFrame, # one setting's results table, with Random and Random+DRoP-V rows
+                   metric:str='worst_acc', # the Random arm's metric (`worst_group_acc` on groups)
+                   validated:str='Random+DRoP-V', # the validated arm (its tau = 0 candidate is random pruning)
+                  )->pd.DataFrame:
+    "Per density and seed: the validated arm's tau = 0 candidate minus Random, both random prunings (an A/A pair)."
+    d = with_arms(df)
+    v = d[d.arm == validated].assign(aa=lambda t: [w[list(ts).index(0.)] for ts, w in zip(t.v_taus, t.v_test_worst)])
+    r = d[d.arm == 'Random'].set_index(['density', 'seed'])[metric]
+    j = v.set_index(['density', 'seed'])['aa'].to_frame().join(r.rename('random'), how='inner')
+    return j.assign(diff=j.aa - j.random).reset_index()
+
+def noise_yardstick(aa:pd.DataFrame, # from `aa_differences`
+                    n_seeds:int=3, # seeds behind each mean the yardstick judges
+                   )->float:
+    "The band a mean over `n_seeds` paired differences stays in by chance: 2 sd(A/A differences) / sqrt(n_seeds)."
+    return float(2 * aa['diff'].std(ddof=1) / np.sqrt(n_seeds))
+
+# %% ../nbs/11a_analysis.ipynb #7775e5ee
+def verdict(df:pd.DataFrame, # one setting's results table
+            rules=('Random+DRoP', 'Random+DRoP-G', 'Random+DRoP-V'), # the arms judged against Random
+            yardstick:float=0., # the noise band of a mean effect (`noise_yardstick`)
+            metric:str='worst_acc', # robustness metric (`worst_group_acc` on groups)
+            avg:str='avg_acc', # average metric whose cost is reported
+           )->pd.DataFrame:
+    "Per rule and density: the paired effect on `metric` against Random, and 'helps' / 'hurts' / 'within noise'."
+    have = [r for r in rules if r in set(with_arms(df).arm)]
+    e = pd.concat([paired_effects(df, r, 'Random', metric, avg) for r in have])
+    word = np.where(e['mean'] > yardstick, 'helps', np.where(e['mean'] < -yardstick, 'hurts', 'within noise'))
+    return e.assign(verdict=word, yardstick=yardstick)[['ours', 'density', 'mean', 'min', 'max', 'n', 'avg_cost',
+                                                        'yardstick', 'verdict']]

@@ -6,10 +6,11 @@
 __all__ = ['QUOTAS', 'check_labels', 'class_sizes', 'kept_densities', 'select_within', 'select_global', 'class_counts', 'prune']
 
 # %% ../nbs/02_select.ipynb #eaf5d08d
+import warnings
 import numpy as np
-from drop_nb.quotas import (
+from .quotas import (
     to_numpy, check_density, check_recalls, n_kept, quota_counts, warn_starved, quota_densities, quota_rule,
-    QUOTA_RULES)
+    QUOTA_RULES, overshoot, HARM_OVERSHOOT, RegimeWarning)
 
 # %% ../nbs/02_select.ipynb #391bf3e8
 def check_labels(labels, # class label of every training sample
@@ -241,6 +242,18 @@ def select_global(n_samples:int, # size N of the dataset
 # %% ../nbs/02_select.ipynb #24b06144
 QUOTAS = (*QUOTA_RULES, None) # deprecated snapshot of the rule names `prune` takes: use `quotas.QUOTA_RULES`
 
+# %% ../nbs/02_select.ipynb #1d0c8c3a
+def _warn_regime(quota:str, recalls, N, starved, stacklevel:int=2):
+    "One `RegimeWarning` line when the regime check predicts that `quota` lowers the worst class."
+    x = quota_rule(quota).exponent
+    o = float('nan') if x is None else overshoot(recalls, N, x)
+    why = ([f"it follows error {o:.2g}x more steeply than the toy model's optimum"] if o > HARM_OVERSHOOT else []) \
+        + ([f"{len(starved)} class(es) keep fewer samples than the floor"] if len(starved) else [])
+    if why: warnings.warn(f"regime check: quota={quota!r} is predicted to lower the worst class here ({'; '.join(why)}); "
+                          "the validated rule chooses its strength from validation data: drop_nb.validate."
+                          "validated_prune (fastai: learner.validated_prune_dls; grids: Random+DRoP-V)",
+                          RegimeWarning, stacklevel=stacklevel + 1)
+
 # %% ../nbs/02_select.ipynb #24b06145
 def _class_counts(y, K, d, recalls, quota, kept, smoothing=0., n_valid=None, min_kept=0, class_names=None):
     "Per-class kept counts under `quota`; warns (`StarvedClassWarning`) for the rules driven by recalls."
@@ -249,7 +262,8 @@ def _class_counts(y, K, d, recalls, quota, kept, smoothing=0., n_valid=None, min
     if 'kept' in rule.needs and kept is not None and n == 0 and not smoothing: return np.zeros(K, np.int64)
     c = quota_counts(quota_densities(quota, recalls, N, d, smoothing=smoothing, n_valid=n_valid, kept_counts=kc), N, n)
     if 'recalls' in rule.needs and min_kept > 0:
-        warn_starved(c, N, min_kept=min_kept, class_names=class_names, stacklevel=3)
+        starved = warn_starved(c, N, min_kept=min_kept, class_names=class_names, stacklevel=3)
+        _warn_regime(quota, recalls, N, starved, stacklevel=4)
     return c
 
 # %% ../nbs/02_select.ipynb #d03db181
